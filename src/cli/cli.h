@@ -1,0 +1,78 @@
+/* cli.h: shared pieces of the command-line front end (the only layer that prints or exits). */
+#ifndef SV_CLI_H
+#define SV_CLI_H
+
+#include "../base/base.h"
+#include "../io/io.h"
+#include "../part/part.h"
+#include "../ext/ext.h"
+#include <stdio.h>
+
+/* Exit statuses (README): 0 done, 1 done but something damaged or skipped, 2 usage, 3 unreadable. */
+enum { EXIT_DONE = 0, EXIT_DAMAGED = 1, EXIT_USAGE = 2, EXIT_UNREADABLE = 3 };
+
+/* Options every command that opens a source understands. */
+struct cli_src_opts {
+	int partition;           /* -p N / --partition N; 0 = automatic */
+	int64_t offset;          /* --offset BYTES; -1 = none */
+	const char *journal;     /* --journal FILE (external journal); NULL = none */
+	bool no_replay;          /* --no-replay */
+	int64_t sb_block;        /* --superblock N (in blocks of --block-size), -1 = auto */
+	uint32_t sb_bsize;
+	bool json;               /* --json */
+	bool quiet;              /* -q */
+};
+
+/* An opened source: the device stack, the filesystem, and the path inside it. */
+struct cli_src {
+	char *source;            /* the SOURCE part of SOURCE:PATH (owned) */
+	char *path;              /* the PATH part, "/" when absent (owned) */
+	struct sv_dev *base;     /* file/device */
+	struct sv_dev *dev;      /* what the fs reads through (slice/overlay above base) */
+	struct sv_fs *fs;
+	struct sv_report report; /* problems go to stderr via cli_problem_print, counted here */
+	int part_index;          /* partition picked (0 when whole device) */
+	bool replayed;           /* journal replayed in memory */
+};
+
+/* Split "SOURCE:PATH": at the first ':' followed by '/', unless the whole argument exists as a file. */
+void cli_split_source(const char *arg, char **source, char **path);
+/* Parse a common option at argv[*i] (advancing *i past its value). Returns 1 if consumed,
+ * 0 if not a common option, -1 on a usage error (message printed). */
+int cli_parse_src_opt(int argc, char **argv, int *i, struct cli_src_opts *o);
+void cli_src_opts_init(struct cli_src_opts *o);
+/* Open arg as a source with a filesystem. Prints a message and returns EXIT_UNREADABLE or
+ * EXIT_USAGE on failure, EXIT_DONE on success. */
+int cli_open(const char *arg, const struct cli_src_opts *o, struct cli_src *s);
+void cli_close(struct cli_src *s);
+/* Resolve s->path to an inode, printing an error (what, where, what next) on failure. */
+int cli_resolve(struct cli_src *s, uint32_t *ino, struct sv_inode *in);
+/* Default problem printer: "salvage: <path>: inode N, block B: message" on stderr. */
+void cli_problem_print(void *ctx, const struct sv_problem *pb);
+/* Exit status from the problems counted in s->report and an own status. */
+int cli_exit_status(const struct cli_src *s, int status);
+
+/* Parse sizes like "100M", "1.5G", "4096". Returns false on junk. */
+bool cli_parse_size(const char *s, uint64_t *out);
+/* JSON string output (bytes escaped; non-UTF-8 bytes as \u00XX of the byte value). */
+void cli_json_str(FILE *f, const char *s, size_t len);
+/* Name for a person: non-printable bytes shown as \xHH. */
+void cli_print_name(FILE *f, const char *s, size_t len);
+/* Format a time as "2024-01-02 03:04:05.123456789 +0000" (UTC). */
+const char *cli_fmt_time(int64_t sec, uint32_t nsec, char *buf, size_t cap);
+/* ls -l style mode string, e.g. "drwxr-xr-x". */
+const char *cli_mode_string(uint16_t mode, char *buf);
+
+/* Commands: each takes argc/argv after the command name (argv[0] is the command). */
+int cmd_probe(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_du(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_tar(int argc, char **argv);
+int cmd_journal(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+#endif
