@@ -63,6 +63,11 @@ const char *cli_fmt_time(int64_t sec, uint32_t nsec, char *buf, size_t cap);
 /* ls -l style mode string, e.g. "drwxr-xr-x". */
 const char *cli_mode_string(uint16_t mode, char *buf);
 
+/* Journal replay hook (cmd_journal.c): called by cli_open after the fs is open. When the journal
+ * needs recovery and --no-replay is not given, replaces s->dev/s->fs with a replayed view.
+ * Returns EXIT_DONE or an exit status after printing why. */
+int cli_replay(struct cli_src *s, const struct cli_src_opts *o);
+
 /* Commands: each takes argc/argv after the command name (argv[0] is the command). */
 int cmd_probe(int argc, char **argv);
 int cmd_info(int argc, char **argv);
