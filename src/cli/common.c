@@ -1,0 +1,383 @@
+/* common.c: what every command shares: SOURCE:PATH parsing, common options, opening the source
+ * stack (device -> partition/offset -> journal overlay -> filesystem), problem printing, formats. */
+#include "cli.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+void cli_src_opts_init(struct cli_src_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->offset = -1;
+	o->sb_block = -1;
+}
+
+void cli_split_source(const char *arg, char **source, char **path)
+{
+	struct stat st;
+	const char *colon = NULL;
+	if (stat(arg, &st) != 0) {
+		for (const char *p = arg; *p; p++)
+			if (p[0] == ':' && p[1] == '/') {
+				colon = p;
+				break;
+			}
+	}
+	if (colon) {
+		*source = strndup(arg, (size_t)(colon - arg));
+		*path = strdup(colon + 1);
+	} else {
+		*source = strdup(arg);
+		*path = strdup("/");
+	}
+}
+
+static bool parse_i64(const char *s, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 0);
+	if (errno || end == s || *end || v < 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+int cli_parse_src_opt(int argc, char **argv, int *i, struct cli_src_opts *o)
+{
+	const char *a = argv[*i];
+	const char *val = NULL;
+	bool needs = !strcmp(a, "-p") || !strcmp(a, "--partition") || !strcmp(a, "--offset") ||
+		     !strcmp(a, "--journal") || !strcmp(a, "--superblock") || !strcmp(a, "--block-size");
+	if (needs) {
+		if (*i + 1 >= argc) {
+			fprintf(stderr, "salvage: %s needs a value\n", a);
+			return -1;
+		}
+		val = argv[++*i];
+	} else if (!strncmp(a, "--partition=", 12) || !strncmp(a, "--offset=", 9) || !strncmp(a, "--journal=", 10)) {
+		val = strchr(a, '=') + 1;
+	}
+	int64_t n;
+	if (!strcmp(a, "-p") || !strncmp(a, "--partition", 11)) {
+		if (!parse_i64(val, &n) || n < 1 || n > 100000) {
+			fprintf(stderr, "salvage: partition number '%s' is not a positive number (see `salvage probe`)\n", val);
+			return -1;
+		}
+		o->partition = (int)n;
+		return 1;
+	}
+	if (!strncmp(a, "--offset", 8)) {
+		uint64_t u;
+		if (!cli_parse_size(val, &u)) {
+			fprintf(stderr, "salvage: offset '%s' is not a byte count\n", val);
+			return -1;
+		}
+		o->offset = (int64_t)u;
+		return 1;
+	}
+	if (!strncmp(a, "--journal", 9)) {
+		o->journal = val;
+		return 1;
+	}
+	if (!strcmp(a, "--superblock")) {
+		if (!parse_i64(val, &n)) {
+			fprintf(stderr, "salvage: superblock '%s' is not a block number\n", val);
+			return -1;
+		}
+		o->sb_block = n;
+		return 1;
+	}
+	if (!strcmp(a, "--block-size")) {
+		if (!parse_i64(val, &n) || n < 1024 || n > 65536 || (n & (n - 1))) {
+			fprintf(stderr, "salvage: block size '%s' is not a power of two from 1024 to 65536\n", val);
+			return -1;
+		}
+		o->sb_bsize = (uint32_t)n;
+		return 1;
+	}
+	if (!strcmp(a, "--no-replay")) {
+		o->no_replay = true;
+		return 1;
+	}
+	if (!strcmp(a, "--json")) {
+		o->json = true;
+		return 1;
+	}
+	if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+		o->quiet = true;
+		return 1;
+	}
+	return 0;
+}
+
+static unsigned long printed_problems;
+
+void cli_problem_print(void *ctx, const struct sv_problem *pb)
+{
+	(void)ctx;
+	if (pb->severity < SV_SEV_WARN)
+		return;
+	if (++printed_problems > 200) {
+		if (printed_problems == 201)
+			fprintf(stderr, "salvage: more problems follow; not printing them (run `salvage check` for a full list)\n");
+		return;
+	}
+	fprintf(stderr, "salvage: ");
+	if (pb->path) {
+		cli_print_name(stderr, pb->path, strlen(pb->path));
+		fprintf(stderr, ": ");
+	}
+	fprintf(stderr, "%s\n", pb->msg);
+}
+
+static bool has_ext_magic(struct sv_dev *d, uint64_t off)
+{
+	uint8_t m[2];
+	return sv_dev_read(d, off + 1024 + 0x38, m, 2) == SV_OK && sv_le16(m) == 0xEF53;
+}
+
+/* Pick the device the filesystem is on: --offset, -p N, the whole device, or the one partition
+ * holding an ext filesystem. */
+static int pick_volume(struct cli_src *s, const struct cli_src_opts *o)
+{
+	char sz[32];
+	if (o->offset >= 0) {
+		if ((uint64_t)o->offset >= s->base->size) {
+			fprintf(stderr, "salvage: offset %lld is past the end of %s (%llu bytes)\n", (long long)o->offset,
+				s->source, (unsigned long long)s->base->size);
+			return EXIT_USAGE;
+		}
+		if (sv_dev_slice(s->base, (uint64_t)o->offset, s->base->size - (uint64_t)o->offset, false, &s->dev))
+			return EXIT_UNREADABLE;
+		return EXIT_DONE;
+	}
+	struct sv_part_table t;
+	memset(&t, 0, sizeof t);
+	struct sv_report quiet = { 0 };
+	sv_part_read(s->base, o->partition ? &s->report : &quiet, &t);
+	if (o->partition) {
+		for (int i = 0; i < t.count; i++) {
+			if (t.parts[i].index != o->partition)
+				continue;
+			int st = sv_dev_slice(s->base, t.parts[i].start, t.parts[i].size, false, &s->dev);
+			s->part_index = o->partition;
+			if (st == SV_OK)
+				snprintf(s->dev->name, sizeof s->dev->name, "%s partition %d", s->source, o->partition);
+			sv_part_table_free(&t);
+			return st == SV_OK ? EXIT_DONE : EXIT_UNREADABLE;
+		}
+		fprintf(stderr, "salvage: %s has no partition %d (%s table with %d entries); `salvage probe %s` lists them\n",
+			s->source, o->partition, sv_part_scheme_name(t.scheme), t.count, s->source);
+		sv_part_table_free(&t);
+		return EXIT_USAGE;
+	}
+	if (has_ext_magic(s->base, 0) || t.count == 0) {
+		sv_part_table_free(&t);
+		return sv_dev_slice(s->base, 0, s->base->size, false, &s->dev) == SV_OK ? EXIT_DONE : EXIT_UNREADABLE;
+	}
+	int found = 0, which = -1;
+	for (int i = 0; i < t.count; i++)
+		if (!t.parts[i].is_extended && has_ext_magic(s->base, t.parts[i].start)) {
+			found++;
+			which = i;
+		}
+	if (found == 1) {
+		s->part_index = t.parts[which].index;
+		int st = sv_dev_slice(s->base, t.parts[which].start, t.parts[which].size, false, &s->dev);
+		if (st == SV_OK)
+			snprintf(s->dev->name, sizeof s->dev->name, "%s partition %d", s->source, s->part_index);
+		sv_part_table_free(&t);
+		return st == SV_OK ? EXIT_DONE : EXIT_UNREADABLE;
+	}
+	if (found == 0) {
+		fprintf(stderr, "salvage: %s has a %s partition table but no partition holds an ext2/3/4 filesystem "
+			"signature; try `salvage probe %s`, or -p N / --superblock N to force one\n",
+			s->source, sv_part_scheme_name(t.scheme), s->source);
+	} else {
+		fprintf(stderr, "salvage: %s holds %d ext filesystems; pick one with -p N:\n", s->source, found);
+		for (int i = 0; i < t.count; i++)
+			if (!t.parts[i].is_extended && has_ext_magic(s->base, t.parts[i].start))
+				fprintf(stderr, "  -p %d  start %llu, %s, %s\n", t.parts[i].index,
+					(unsigned long long)t.parts[i].start, sv_human_size(t.parts[i].size, sz, sizeof sz),
+					t.parts[i].type_name);
+	}
+	sv_part_table_free(&t);
+	return found == 0 ? EXIT_UNREADABLE : EXIT_USAGE;
+}
+
+int cli_open(const char *arg, const struct cli_src_opts *o, struct cli_src *s)
+{
+	memset(s, 0, sizeof *s);
+	s->report.fn = cli_problem_print;
+	cli_split_source(arg, &s->source, &s->path);
+	char err[512];
+	int st = sv_dev_open_path(s->source, &s->base, err, sizeof err);
+	if (st != SV_OK) {
+		fprintf(stderr, "salvage: %s\n", err);
+		return st == SV_ERR_NOTFOUND && strchr(arg, ':') && !strstr(arg, ":/")
+			       ? (fprintf(stderr, "salvage: (a path inside the source is written SOURCE:/PATH)\n"), EXIT_USAGE)
+			       : EXIT_UNREADABLE;
+	}
+	int r = pick_volume(s, o);
+	if (r != EXIT_DONE)
+		return r;
+	struct sv_fs_opts fo = { &s->report, o->sb_block, o->sb_bsize, 0 };
+	st = sv_fs_open(s->dev, &fo, &s->fs, err, sizeof err);
+	if (st != SV_OK) {
+		fprintf(stderr, "salvage: %s: %s\n", s->dev->name, err);
+		if (st == SV_ERR_CORRUPT)
+			fprintf(stderr, "salvage: if this is a partitioned disk, `salvage probe %s` shows its partitions; "
+				"--superblock N --block-size B picks a backup superblock by hand\n", s->source);
+		return st == SV_ERR_NOMEM ? EXIT_UNREADABLE : EXIT_UNREADABLE;
+	}
+	return cli_replay(s, o);
+}
+
+void cli_close(struct cli_src *s)
+{
+	sv_fs_close(s->fs);
+	sv_dev_close(s->dev);
+	if (s->dev != s->base)
+		sv_dev_close(s->base);
+	free(s->source);
+	free(s->path);
+	memset(s, 0, sizeof *s);
+}
+
+int cli_resolve(struct cli_src *s, uint32_t *ino, struct sv_inode *in)
+{
+	int st = sv_path_resolve(s->fs, s->path, ino);
+	if (st != SV_OK) {
+		fprintf(stderr, "salvage: %s: ", s->source);
+		cli_print_name(stderr, s->path, strlen(s->path));
+		if (st == SV_ERR_NOTFOUND)
+			fprintf(stderr, ": no such file or directory in the filesystem (`salvage ls %s:/` lists the root)\n",
+				s->source);
+		else if (st == SV_ERR_NOTDIR)
+			fprintf(stderr, ": a component of the path is not a directory\n");
+		else
+			fprintf(stderr, ": cannot be reached: %s\n", sv_strerror(st));
+		return st == SV_ERR_NOTFOUND || st == SV_ERR_NOTDIR ? EXIT_USAGE : EXIT_DAMAGED;
+	}
+	st = sv_inode_read(s->fs, *ino, in);
+	if (st != SV_OK && st != SV_ERR_CSUM) {
+		fprintf(stderr, "salvage: %s: inode %u of ", s->source, *ino);
+		cli_print_name(stderr, s->path, strlen(s->path));
+		fprintf(stderr, " cannot be read: %s\n", sv_strerror(st));
+		return EXIT_DAMAGED;
+	}
+	return EXIT_DONE;
+}
+
+int cli_exit_status(const struct cli_src *s, int status)
+{
+	if (status != EXIT_DONE)
+		return status;
+	return s->report.errors ? EXIT_DAMAGED : EXIT_DONE;
+}
+
+bool cli_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return false;
+	double mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1024.0; end++; break;
+	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+	case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	case 0: break;
+	default: return false;
+	}
+	if (*end == 'i')
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return false;
+	v *= mul;
+	if (v > 1.8e19)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+void cli_json_str(FILE *f, const char *s, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else if (c < 0x80)
+			fputc(c, f);
+		else {
+			/* Pass valid UTF-8 sequences; other bytes become \u00XX of the byte value. */
+			int n = (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+			bool ok = n > 0;
+			for (int k = 1; ok && k <= n; k++)
+				ok = i + (size_t)k < len && ((unsigned char)s[i + (size_t)k] & 0xC0) == 0x80;
+			if (ok) {
+				fwrite(s + i, 1, (size_t)n + 1, f);
+				i += (size_t)n;
+			} else {
+				fprintf(f, "\\u%04x", c);
+			}
+		}
+	}
+	fputc('"', f);
+}
+
+void cli_print_name(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+const char *cli_fmt_time(int64_t sec, uint32_t nsec, char *buf, size_t cap)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, cap, "%lld", (long long)sec);
+		return buf;
+	}
+	char d[64];
+	strftime(d, sizeof d, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, cap, "%s.%09u +0000", d, nsec);
+	return buf;
+}
+
+const char *cli_mode_string(uint16_t mode, char *b)
+{
+	static const char types[] = "?pc?d?b?-?l?s???";
+	b[0] = types[(mode >> 12) & 15];
+	const char *rwx = "rwxrwxrwx";
+	for (int i = 0; i < 9; i++)
+		b[1 + i] = (mode & (1 << (8 - i))) ? rwx[i] : '-';
+	if (mode & 04000)
+		b[3] = (mode & 0100) ? 's' : 'S';
+	if (mode & 02000)
+		b[6] = (mode & 010) ? 's' : 'S';
+	if (mode & 01000)
+		b[9] = (mode & 01) ? 't' : 'T';
+	b[10] = 0;
+	return b;
+}
