@@ -130,7 +130,8 @@ static void list_dir(struct cli_src *s, struct ls_opts *lo, const char *dir, uin
 	s->report.path = NULL;
 	if (l.nomem)
 		fprintf(stderr, "salvage: out of memory listing %s\n", dir);
-	qsort(l.v, l.n, sizeof *l.v, ent_cmp);
+	if (l.n)
+		qsort(l.v, l.n, sizeof *l.v, ent_cmp);
 	if (lo->rec && !lo->json)
 		printf("%s:\n", dir);
 	if ((din->flags & EXT4_ENCRYPT_FL) && !lo->json)
