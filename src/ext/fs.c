@@ -142,6 +142,8 @@ static int load_groups(struct sv_fs *fs, char *err, size_t errlen)
 	}
 	/* With a backup superblock the classic descriptor copy follows it. */
 	uint64_t sb_group_block = fs->sb_location ? fs->sb_location : fs->sb.s_first_data_block;
+	if (!fs->sb_location && fs->bsize == 1024 && fs->sb.s_first_data_block == 0)
+		sb_group_block = 1;   /* bigalloc on 1 KiB blocks: the superblock still sits in block 1 */
 	unsigned bad = 0;
 	for (uint32_t d = 0; d < nblocks; d++) {
 		uint64_t blk = desc_block(fs, sb_group_block, d);
