@@ -1,0 +1,165 @@
+#!/bin/bash
+# t_fixtures.sh -- salvage against mke2fs-built images of a known tree.
+#
+# Builds (or reuses) the fixture trees and images from tests/fixtures (cached
+# in $WORK/fixtures-KEY, KEY = hash of the fixture scripts and the mke2fs
+# version), then for every image:
+#   fixture  kernel mount (ro) of the image == the source tree: proves the
+#            image and manifest.py are right before salvage is judged
+#   cp       salvage cp --devices IMG:/ OUT exits 0, OUT == the source tree
+#   holes    the 4.5 GiB sparse file stays sparse in OUT
+#   tar      salvage tar IMG:/ | tar -x, exits 0, result == the source tree
+#   kernel   OUT == kernel mount, including atime and lost+found (salvage
+#            must reproduce what the kernel reports, even for things the
+#            tree comparison has to leave out); tar result == kernel mount
+#            without atime (tar -x does not restore atime)
+# Every comparison against the tree leaves out lost+found (mke2fs makes it)
+# and atime (mke2fs -d sets it to "now"); images.list adds per-image
+# exclusions (see fixtures/mkimages.sh).
+# FIXTURE_IMAGES="ext4 ext2-1k" limits the run to some images.
+set -u
+TESTS=$(cd "$(dirname "$0")" && pwd)
+REPO=$(dirname "$TESTS")
+: "${SALVAGE:=$REPO/salvage}"
+: "${WORK:=$TESTS/work}"
+MAN="python3 $TESTS/manifest.py"
+PATH=$PATH:/sbin:/usr/sbin
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP fixtures: need root (device nodes, owners, xattrs in trusted.*)"
+	exit 0
+fi
+for t in mke2fs debugfs e2fsck; do
+	command -v $t > /dev/null || { echo "SKIP fixtures: $t not installed"; exit 0; }
+done
+
+key=$( { cat "$TESTS"/fixtures/*; mke2fs -V 2>&1; } | sha256sum | cut -c1-16)
+FX="$WORK/fixtures-$key"
+if [ ! -f "$FX/images.list" ]; then
+	rm -rf "$WORK"/fixtures-*
+	mkdir -p "$FX"
+	echo "building fixture images in $FX (first run: a few minutes)"
+	if ! bash "$TESTS/fixtures/mkimages.sh" "$FX" > "$FX/build.log" 2>&1; then
+		echo "FAIL fixtures: mkimages.sh failed:"
+		tail -20 "$FX/build.log"
+		exit 1
+	fi
+fi
+
+S="$WORK/fixtures-scratch.$$"
+mkdir -p "$S"
+MNT="$S/mnt"
+mkdir -p "$MNT"
+cleanup() {
+	mountpoint -q "$MNT" 2>/dev/null && umount "$MNT"
+	chattr -R -i "$S" 2>/dev/null
+	rm -rf "$S"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# compare NAME FILE1 FILE2: PASS/FAIL with the first 20 lines of the diff
+compare() {
+	if cmp -s "$2" "$3"; then
+		echo "PASS $1"
+	else
+		echo "FAIL $1: manifests differ (- expected, + got):"
+		diff -u "$2" "$3" | sed -n '3,22p' | cut -c1-300
+		return 1
+	fi
+}
+
+mount_ok=0
+mount_failed=0
+have_salvage=1
+[ -x "$SALVAGE" ] || have_salvage=0
+
+while read -r name tree opts; do
+	if [ -n "${FIXTURE_IMAGES:-}" ]; then
+		case " $FIXTURE_IMAGES " in *" $name "*) ;; *) continue ;; esac
+	fi
+	img="$FX/$name.img"
+	# shellcheck disable=SC2086
+	$MAN --no-lostfound $opts "$FX/trees/$tree" > "$S/tree.man"
+	# the tree side gets --extra-xattrs, the image side must not
+	iopts=$(echo " $opts " | sed 's/ --extra-xattrs [^ ]*//')
+
+	mounted=0
+	if mount -o loop,ro "$img" "$MNT" 2> "$S/mount.err"; then
+		mounted=1
+		mount_ok=1
+		# shellcheck disable=SC2086
+		$MAN --no-lostfound $iopts "$MNT" > "$S/mnt.man"
+		compare "fixtures/$name/fixture: kernel mount == source tree" "$S/tree.man" "$S/mnt.man"
+		$MAN --atime "$MNT" > "$S/mnt-atime.man"
+		$MAN "$MNT" > "$S/mnt-all.man"
+		umount "$MNT"
+	else
+		echo "SKIP fixtures/$name/kernel: the kernel cannot mount this image: $(grep -v '^ *dmesg' "$S/mount.err" | head -1)"
+		mount_failed=$((mount_failed + 1))
+	fi
+
+	if [ $have_salvage = 0 ]; then
+		echo "SKIP fixtures/$name/cp: no salvage binary at $SALVAGE"
+		continue
+	fi
+
+	# (a) cp
+	out="$S/cp"
+	rm -rf "$out"
+	"$SALVAGE" cp --devices "$img:/" "$out" > "$S/cp.log" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "FAIL fixtures/$name/cp: salvage cp exited $rc"
+		head -5 "$S/cp.log"
+	fi
+	if [ -d "$out" ]; then
+		# shellcheck disable=SC2086
+		$MAN --no-lostfound $iopts "$out" > "$S/cp.man"
+		compare "fixtures/$name/cp: salvage cp == source tree" "$S/tree.man" "$S/cp.man"
+		f="$out/sparse/huge_4g5"
+		if [ -f "$f" ]; then
+			alloc=$(( $(stat -c %b "$f") * 512 ))
+			if [ $alloc -lt $((64 << 20)) ]; then
+				echo "PASS fixtures/$name/holes: 4.5 GiB sparse file has $alloc bytes allocated"
+			else
+				echo "FAIL fixtures/$name/holes: 4.5 GiB sparse file has $alloc bytes allocated (holes not kept)"
+			fi
+		fi
+		# (c) kernel oracle, cp side
+		if [ $mounted = 1 ]; then
+			$MAN --atime "$out" > "$S/cp-atime.man"
+			compare "fixtures/$name/kernel: salvage cp == kernel mount (incl. atime, lost+found)" \
+				"$S/mnt-atime.man" "$S/cp-atime.man"
+		fi
+	else
+		echo "FAIL fixtures/$name/cp: no output directory"
+	fi
+	rm -rf "$out"
+
+	# (b) tar
+	out="$S/tar"
+	rm -rf "$out"
+	mkdir -p "$out"
+	"$SALVAGE" tar "$img:/" 2> "$S/tar.log" |
+		tar --xattrs --xattrs-include='*' --numeric-owner -xpf - -C "$out" 2> "$S/untar.log"
+	rcs=("${PIPESTATUS[@]}")
+	if [ "${rcs[0]}" -ne 0 ] || [ "${rcs[1]}" -ne 0 ]; then
+		echo "FAIL fixtures/$name/tar: salvage tar exited ${rcs[0]}, tar -x exited ${rcs[1]}"
+		head -3 "$S/tar.log" "$S/untar.log"
+	fi
+	# shellcheck disable=SC2086
+	$MAN --no-lostfound $iopts "$out" > "$S/tar.man"
+	compare "fixtures/$name/tar: salvage tar | tar -x == source tree" "$S/tree.man" "$S/tar.man"
+	if [ $mounted = 1 ]; then
+		$MAN "$out" > "$S/tar-all.man"
+		compare "fixtures/$name/kernel-tar: salvage tar | tar -x == kernel mount (incl. lost+found)" \
+			"$S/mnt-all.man" "$S/tar-all.man"
+	fi
+	rm -rf "$out"
+done < "$FX/images.list"
+
+if [ $mount_ok = 0 ] && [ $mount_failed -gt 0 ]; then
+	echo "SKIP kernel-oracle: loop mounts unavailable (need root): $(head -1 "$S/mount.err" 2>/dev/null)"
+fi
+exit 0
