@@ -69,15 +69,15 @@ int sv_inode_read(struct sv_fs *fs, uint32_t ino, struct sv_inode *out)
 			  ino, g, (unsigned long long)fs->groups[g].bg_inode_table);
 		return SV_ERR_CORRUPT;
 	}
-	uint8_t buf[65536];
-	int st = sv_fs_read_block(fs, blk, buf);
-	if (st != SV_OK)
-		return SV_ERR_IO;
 	struct sv_inode in;
 	memset(&in, 0, sizeof in);
+	if (sv_cache_read_part(fs->cache, blk, off, in.raw, fs->inode_size) != SV_OK) {
+		sv_report(fs->rep, SV_PB_IO, ino, blk, "cannot read inode %u (block %llu of %s)", ino,
+			  (unsigned long long)blk, fs->dev->name);
+		return SV_ERR_IO;
+	}
 	in.ino = ino;
 	in.raw_len = (uint16_t)fs->inode_size;
-	memcpy(in.raw, buf + off, fs->inode_size);
 	const uint8_t *r = in.raw;
 	in.mode = sv_le16(r + 0x0);
 	in.uid = sv_le16(r + 0x2) | (uint32_t)sv_le16(r + 0x78) << 16;

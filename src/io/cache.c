@@ -42,24 +42,36 @@ void sv_cache_close(struct sv_cache *c)
 	free(c);
 }
 
-int sv_cache_read(struct sv_cache *c, uint64_t blk, void *buf)
+/* Make block blk present in its slot; returns the slot's data or NULL on a failed read. */
+static uint8_t *cache_fill(struct sv_cache *c, uint64_t blk)
 {
 	size_t slot = (size_t)(blk % c->n);
 	uint8_t *d = c->data + slot * (size_t)c->bsize;
-	if (c->tag[slot] == blk + 1) {
-		memcpy(buf, d, c->bsize);
-		return SV_OK;
-	}
+	if (c->tag[slot] == blk + 1)
+		return d;
 	uint64_t off;
-	if (!sv_mul64(blk, c->bsize, &off)) {
-		memset(buf, 0, c->bsize);
+	c->tag[slot] = 0;
+	if (!sv_mul64(blk, c->bsize, &off) || sv_dev_read(c->dev, off, d, c->bsize) != SV_OK)
+		return NULL;   /* failed reads are not cached: a retry may succeed */
+	c->tag[slot] = blk + 1;
+	return d;
+}
+
+int sv_cache_read(struct sv_cache *c, uint64_t blk, void *buf)
+{
+	return sv_cache_read_part(c, blk, 0, buf, c->bsize);
+}
+
+int sv_cache_read_part(struct sv_cache *c, uint64_t blk, uint32_t off, void *buf, size_t len)
+{
+	if (off > c->bsize || len > c->bsize - off)
+		return SV_ERR_INVAL;
+	uint8_t *d = cache_fill(c, blk);
+	if (!d) {
+		memset(buf, 0, len);
 		return SV_ERR_IO;
 	}
-	int st = sv_dev_read(c->dev, off, buf, c->bsize);
-	if (st != SV_OK)
-		return st;     /* failed reads are not cached: a retry may succeed */
-	memcpy(d, buf, c->bsize);
-	c->tag[slot] = blk + 1;
+	memcpy(buf, d + off, len);
 	return SV_OK;
 }
 

@@ -56,6 +56,8 @@ int sv_cache_open(struct sv_dev *dev, uint32_t bsize, size_t nblocks, struct sv_
 void sv_cache_close(struct sv_cache *c);
 /* Read block blk into buf (bsize bytes). Errors zero-fill buf. */
 int sv_cache_read(struct sv_cache *c, uint64_t blk, void *buf);
+/* Read len bytes at offset off inside block blk (off + len <= bsize), through the cache. */
+int sv_cache_read_part(struct sv_cache *c, uint64_t blk, uint32_t off, void *buf, size_t len);
 /* Forget everything cached (after the device below changed, e.g. an overlay was filled). */
 void sv_cache_flush(struct sv_cache *c);
 
