@@ -306,7 +306,7 @@ int sv_fs_open(struct sv_dev *dev, const struct sv_fs_opts *opts, struct sv_fs *
 			return SV_OK;
 		}
 	}
-	snprintf(err, errlen, "no usable ext2/3/4 superblock: the primary is %s, and no backup superblock was found",
+	snprintf(err, errlen, "no usable ext2/3/4 superblock (primary superblock: %s; no backup superblock found either)",
 		 why);
 	sv_fs_close(fs);
 	return SV_ERR_CORRUPT;
