@@ -1,0 +1,410 @@
+/* blocks.c: walking one inode's extent tree or block map with the checks e2fsck's pass 1 makes
+ * (header, depth, order, overlaps, bounds, checksums), marking every block it owns in the in-use
+ * bitmap; a block found marked already goes to the duplicate bitmap. Pass 1b then walks the
+ * inodes again, only to collect the owners of the duplicated blocks, and pairs them up.
+ * Extent tree: Documentation/filesystems/ext4/ifork.rst; block maps: the same, "Direct/Indirect". */
+#include "internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define EXT_MAGIC 0xF30A
+#define MAX_DEPTH 5
+#define ILLEGAL_SHOWN 3
+
+/* pass 1b: owners of duplicated clusters, (cluster, inode) records */
+struct owner {
+	uint64_t cl;
+	uint32_t ino;
+};
+struct dupcol {
+	struct owner *o;
+	size_t n, cap;
+	bool full;
+};
+
+void ck_mark(struct ck *c, uint64_t blk, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t cl = (blk + i) >> c->cbits;
+		if (c->bigalloc) {
+			if (cl == c->cur_last_cluster)
+				continue;
+			c->cur_last_cluster = cl;
+		}
+		if (c->dupmap) {
+			struct dupcol *d = c->dupmap;
+			if (!bit_get(c->dup, cl) || d->full)
+				continue;
+			if (d->n == d->cap) {
+				size_t nc = d->cap ? d->cap * 2 : 1024;
+				struct owner *no = nc <= (1u << 24) ? realloc(d->o, nc * sizeof *no) : NULL;
+				if (!no) {
+					d->full = true;
+					continue;
+				}
+				d->o = no;
+				d->cap = nc;
+			}
+			d->o[d->n].cl = cl;
+			d->o[d->n].ino = c->cur_ino;
+			d->n++;
+			continue;
+		}
+		if (bit_get(c->used, cl)) {
+			if (!bit_get(c->dup, cl)) {
+				bit_set(c->dup, cl);
+				c->ndups++;
+			}
+			c->cur_dups++;
+		} else {
+			bit_set(c->used, cl);
+		}
+	}
+}
+
+static bool run_ok(struct ck *c, uint64_t blk, uint64_t len)
+{
+	return len > 0 && blk >= c->sb->s_first_data_block && blk < c->nblocks && len <= c->nblocks - blk;
+}
+
+static void illegal(struct ck *c, const char *what, uint64_t lblk, uint64_t blk)
+{
+	if (++c->cur_illegal <= ILLEGAL_SHOWN)
+		ck_err(c, SV_CK_BAD_BLOCK, c->cur_ino, blk, "%s for logical block %llu points to block %llu, outside "
+		       "the filesystem (blocks %u-%llu)", what, (unsigned long long)lblk, (unsigned long long)blk,
+		       c->sb->s_first_data_block, (unsigned long long)c->nblocks - 1);
+}
+
+/* ---- extent trees ---- */
+struct ehdr {
+	uint16_t magic, entries, max, depth;
+};
+
+static void ehdr_decode(const uint8_t *p, struct ehdr *h)
+{
+	h->magic = sv_le16(p);
+	h->entries = sv_le16(p + 2);
+	h->max = sv_le16(p + 4);
+	h->depth = sv_le16(p + 6);
+}
+
+/* Header sanity as e2fsck's ext2fs_extent_header_verify: magic, entries <= max, and max close
+ * to what the node's size allows. */
+static bool ehdr_ok(const struct ehdr *h, size_t len)
+{
+	size_t room = (len - 12) / 12;
+	return h->magic == EXT_MAGIC && h->entries <= h->max && h->max <= room && h->max + 2 >= room;
+}
+
+struct ewalk {
+	struct ck *c;
+	const struct sv_inode *in;
+	uint8_t *bufs[MAX_DEPTH];
+	unsigned long nodes;
+	uint64_t next_lblk;     /* the first logical block a following extent may use */
+};
+
+static void ext_node(struct ewalk *w, const uint8_t *node, size_t len, unsigned depth, uint64_t nblk,
+		     uint64_t lo, uint64_t hi)
+{
+	struct ck *c = w->c;
+	uint32_t ino = c->cur_ino;
+	struct ehdr h;
+	ehdr_decode(node, &h);
+	const uint8_t *e = node + 12;
+	if (depth == 0) {
+		for (unsigned i = 0; i < h.entries; i++, e += 12) {
+			uint64_t lblk = sv_le32(e);
+			uint32_t n = sv_le16(e + 4);
+			uint64_t pblk = sv_le32(e + 8) | (uint64_t)sv_le16(e + 6) << 32;
+			bool unwritten = n > 32768;
+			if (unwritten)
+				n -= 32768;
+			if (n == 0) {
+				ck_err(c, SV_CK_EXTENT, ino, nblk, "an extent at logical block %llu has length zero",
+				       (unsigned long long)lblk);
+				continue;
+			}
+			if (!run_ok(c, pblk, n)) {
+				illegal(c, "an extent", lblk, pblk);
+				continue;
+			}
+			if (lblk < w->next_lblk) {
+				ck_err(c, SV_CK_EXTENT, ino, nblk, "extent at logical block %llu (%u blocks) overlaps or "
+				       "is out of order with the extent before it (which ends at %llu)",
+				       (unsigned long long)lblk, n, (unsigned long long)w->next_lblk - 1);
+				continue;
+			}
+			if (lblk < lo || lblk + n > hi) {
+				ck_err(c, SV_CK_EXTENT, ino, nblk, "extent at logical block %llu (%u blocks) lies "
+				       "outside the range %llu-%llu its index gives", (unsigned long long)lblk, n,
+				       (unsigned long long)lo, (unsigned long long)hi - 1);
+				continue;
+			}
+			if (lblk + n > (1ull << 32)) {
+				ck_err(c, SV_CK_EXTENT, ino, nblk, "extent at logical block %llu ends past the largest "
+				       "logical block", (unsigned long long)lblk);
+				continue;
+			}
+			if (unwritten && c->cur_is_dir)
+				ck_err(c, SV_CK_EXTENT, ino, nblk, "directory has an unwritten extent at logical "
+				       "block %llu", (unsigned long long)lblk);
+			ck_mark(c, pblk, n);
+			c->cur_blocks += n;
+			w->next_lblk = lblk + n;
+			c->cur_last = (int64_t)(lblk + n - 1);
+			if (!unwritten)
+				c->cur_last_init = (int64_t)(lblk + n - 1);
+		}
+		return;
+	}
+	uint64_t prev = 0;
+	for (unsigned i = 0; i < h.entries; i++, e += 12) {
+		uint64_t lblk = sv_le32(e);
+		uint64_t child = sv_le32(e + 4) | (uint64_t)sv_le16(e + 8) << 32;
+		uint64_t next = i + 1 < h.entries ? sv_le32(e + 12) : hi;
+		if ((i > 0 && lblk <= prev) || lblk < lo || lblk >= hi) {
+			ck_err(c, SV_CK_EXTENT, ino, nblk, "extent index for logical block %llu is out of order or "
+			       "outside its parent's range; the subtree under it is skipped", (unsigned long long)lblk);
+			continue;
+		}
+		prev = lblk;
+		if (next > hi || next <= lblk)
+			next = hi;
+		if (!run_ok(c, child, 1)) {
+			illegal(c, "an extent index", lblk, child);
+			continue;
+		}
+		if (++w->nodes > c->nblocks) {
+			ck_err(c, SV_CK_EXTENT, ino, child, "extent tree has more nodes than the filesystem has blocks");
+			return;
+		}
+		ck_mark(c, child, 1);
+		c->cur_blocks++;
+		uint8_t *buf = w->bufs[depth - 1];
+		if (sv_fs_read_block(c->fs, child, buf) != SV_OK) {
+			ck_err(c, SV_CK_IO, ino, child, "extent block %llu is unreadable", (unsigned long long)child);
+			continue;
+		}
+		struct ehdr ch;
+		ehdr_decode(buf, &ch);
+		if (!ehdr_ok(&ch, c->bsize) || ch.depth != depth - 1) {
+			ck_err(c, SV_CK_EXTENT, ino, child, "extent block %llu (for logical blocks from %llu) is damaged: "
+			       "%s; the data under it is lost", (unsigned long long)child, (unsigned long long)lblk,
+			       ch.magic != EXT_MAGIC ? "bad magic" : ch.depth != depth - 1 ? "wrong depth" :
+			       "bad entry counts");
+			continue;
+		}
+		if (c->csum) {
+			size_t tail = 12 + 12u * ch.max;
+			if (tail + 4 <= c->bsize) {
+				uint32_t s = ck_iseed(c, ino, w->in->generation);
+				if (sv_crc32c(s, buf, tail) != sv_le32(buf + tail))
+					ck_err(c, SV_CK_EXTENT, ino, child, "extent block %llu fails its checksum",
+					       (unsigned long long)child);
+			}
+		}
+		if (ch.entries > 0 && sv_le32(buf + 12) != lblk)
+			ck_err(c, SV_CK_EXTENT, ino, child, "extent index says logical block %llu but the block it "
+			       "points to starts at %u", (unsigned long long)lblk, sv_le32(buf + 12));
+		if (ch.entries == 0)
+			ck_err(c, SV_CK_EXTENT, ino, child, "extent block %llu is empty", (unsigned long long)child);
+		ext_node(w, buf, c->bsize, depth - 1, child, lblk, next);
+	}
+}
+
+static void walk_extents(struct ck *c, const struct sv_inode *in)
+{
+	struct ehdr h;
+	ehdr_decode(in->block, &h);
+	if (!ehdr_ok(&h, 60) || h.depth > MAX_DEPTH) {
+		ck_err(c, SV_CK_EXTENT, c->cur_ino, SV_NOBLOCK, "the extent tree root in the inode is damaged (%s); "
+		       "the file's data cannot be found", h.magic != EXT_MAGIC ? "bad magic" :
+		       h.depth > MAX_DEPTH ? "impossible depth" : "bad entry counts");
+		c->istate[c->cur_ino] |= IS_BAD;
+		return;
+	}
+	struct ewalk w = { c, in, { 0 }, 0, 0 };
+	for (unsigned i = 0; i < h.depth; i++)
+		if (!(w.bufs[i] = malloc(c->bsize)))
+			goto out;
+	ext_node(&w, in->block, 60, h.depth, SV_NOBLOCK, 0, 1ull << 32);
+out:
+	for (unsigned i = 0; i < h.depth; i++)
+		free(w.bufs[i]);
+}
+
+/* ---- block maps ---- */
+static void bmap_walk(struct ck *c, uint8_t **bufs, uint64_t ptr, unsigned level, uint64_t lblk, uint64_t per)
+{
+	if (ptr == 0)
+		return;
+	if (!run_ok(c, ptr, 1)) {
+		illegal(c, level ? "an indirect block" : "a block pointer", lblk, ptr);
+		return;
+	}
+	ck_mark(c, ptr, 1);
+	c->cur_blocks++;
+	if (level == 0) {
+		c->cur_last = c->cur_last_init = (int64_t)lblk;
+		return;
+	}
+	uint8_t *buf = bufs[level - 1];
+	if (sv_fs_read_block(c->fs, ptr, buf) != SV_OK) {
+		ck_err(c, SV_CK_IO, c->cur_ino, ptr, "indirect block %llu is unreadable", (unsigned long long)ptr);
+		return;
+	}
+	uint64_t span = 1;
+	for (unsigned i = 1; i < level; i++)
+		span *= per;
+	for (uint64_t i = 0; i < per; i++)
+		bmap_walk(c, bufs, sv_le32(buf + 4 * i), level - 1, lblk + i * span, per);
+}
+
+static void walk_blockmap(struct ck *c, const struct sv_inode *in)
+{
+	uint8_t *bufs[3] = { 0 };
+	uint64_t per = c->bsize / 4;
+	for (int i = 0; i < 3; i++)
+		if (!(bufs[i] = malloc(c->bsize)))
+			goto out;
+	for (int i = 0; i < 12; i++)
+		bmap_walk(c, bufs, sv_le32(in->block + 4 * i), 0, (uint64_t)i, per);
+	uint64_t l = 12, span = per;
+	for (unsigned level = 1; level <= 3; level++) {
+		bmap_walk(c, bufs, sv_le32(in->block + 44 + 4 * level), level, l, per);
+		l += span;
+		span *= per;
+	}
+out:
+	for (int i = 0; i < 3; i++)
+		free(bufs[i]);
+}
+
+void ck_walk_blocks(struct ck *c, const struct sv_inode *in)
+{
+	c->cur_ino = in->ino;
+	c->cur_blocks = 0;
+	c->cur_last = c->cur_last_init = -1;
+	c->cur_last_cluster = UINT64_MAX;
+	c->cur_illegal = 0;
+	c->cur_dups = 0;
+	c->cur_is_dir = (in->mode & SV_IFMT) == SV_IFDIR;
+	if (in->flags & EXT4_EXTENTS_FL)
+		walk_extents(c, in);
+	else
+		walk_blockmap(c, in);
+	if (c->cur_illegal > ILLEGAL_SHOWN)
+		ck_err(c, SV_CK_BAD_BLOCK, in->ino, SV_NOBLOCK, "%u block numbers outside the filesystem in all",
+		       c->cur_illegal);
+}
+
+/* ---- pass 1b ---- */
+static int cmp_owner(const void *a, const void *b)
+{
+	const struct owner *x = a, *y = b;
+	if (x->cl != y->cl)
+		return x->cl < y->cl ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const struct dup_pair *x = a, *y = b;
+	if (x->a != y->a)
+		return x->a < y->a ? -1 : 1;
+	return x->b < y->b ? -1 : x->b > y->b;
+}
+
+static int add_pair(struct ck *c, uint32_t a, uint32_t b)
+{
+	if (c->npairs == c->cappairs) {
+		size_t nc = c->cappairs ? c->cappairs * 2 : 256;
+		struct dup_pair *np = nc <= (1u << 24) ? realloc(c->pairs, nc * sizeof *np) : NULL;
+		if (!np)
+			return SV_ERR_NOMEM;
+		c->pairs = np;
+		c->cappairs = nc;
+	}
+	c->pairs[c->npairs++] = (struct dup_pair){ a, b, 1 };
+	return SV_OK;
+}
+
+/* Walk every in-use inode again, collecting who owns each duplicated cluster. */
+int ck_dups(struct ck *c)
+{
+	if (!c->ndups)
+		return SV_OK;
+	struct dupcol d = { 0 };
+	c->dupmap = &d;
+	bool q = c->quiet;
+	c->quiet = true;
+	/* metadata owns what it covers */
+	for (uint64_t cl = 0; cl < c->nclusters; cl++) {
+		if (!bit_get(c->dup, cl) || !bit_get(c->meta, cl))
+			continue;
+		c->cur_ino = 0;
+		c->cur_last_cluster = UINT64_MAX;
+		ck_mark(c, cl << c->cbits, 1);
+	}
+	for (uint32_t ino = 1; ino <= c->ninodes; ino++) {
+		if (!(c->istate[ino] & IS_USED) || (c->istate[ino] & IS_BAD))
+			continue;
+		struct sv_inode in;
+		int st = sv_inode_read(c->fs, ino, &in);
+		if (st != SV_OK && st != SV_ERR_CSUM)
+			continue;
+		if (in.flags & EXT4_INLINE_DATA_FL)
+			continue;
+		bool fast_link = (in.mode & SV_IFMT) == SV_IFLNK && in.size < 60 && !(in.flags & EXT4_EXTENTS_FL);
+		uint16_t t = in.mode & SV_IFMT;
+		if (!fast_link && t != SV_IFCHR && t != SV_IFBLK && t != SV_IFIFO && t != SV_IFSOCK &&
+		    !(ino == 7 && (c->sb->s_feature_compat & EXT4_FEATURE_COMPAT_RESIZE_INODE)))
+			ck_walk_blocks(c, &in);
+		if (in.file_acl && in.file_acl < c->nblocks) {
+			c->cur_ino = ino;
+			c->cur_last_cluster = UINT64_MAX;
+			ck_mark(c, in.file_acl, 1);
+		}
+	}
+	c->quiet = q;
+	c->dupmap = NULL;
+	qsort(d.o, d.n, sizeof *d.o, cmp_owner);
+	int st = SV_OK;
+	for (size_t i = 0; i < d.n && st == SV_OK;) {
+		size_t j = i;
+		while (j < d.n && d.o[j].cl == d.o[i].cl)
+			j++;
+		/* d.o[i..j) is sorted by inode: distinct owners, and whether one appears twice */
+		uint32_t own[16];
+		size_t no = 0;
+		bool twice = false;
+		for (size_t k = i; k < j; k++) {
+			if (no && own[no - 1] == d.o[k].ino)
+				twice = true;
+			else if (no < 16)
+				own[no++] = d.o[k].ino;
+		}
+		for (size_t a = 0; a < no && st == SV_OK; a++) {
+			if (own[a] == 0)
+				continue;
+			for (size_t b = 0; b < no && st == SV_OK; b++)
+				if (b != a)
+					st = add_pair(c, own[a], own[b]);
+			if (no == 1 && twice)
+				st = add_pair(c, own[a], own[a]);
+		}
+		i = j;
+	}
+	free(d.o);
+	qsort(c->pairs, c->npairs, sizeof *c->pairs, cmp_pair);
+	size_t w = 0;
+	for (size_t i = 0; i < c->npairs; i++) {
+		if (w && c->pairs[w - 1].a == c->pairs[i].a && c->pairs[w - 1].b == c->pairs[i].b)
+			c->pairs[w - 1].n++;
+		else
+			c->pairs[w++] = c->pairs[i];
+	}
+	c->npairs = w;
+	return st;
+}

@@ -1,0 +1,135 @@
+/* xattr.c: external extended attribute blocks (Documentation/filesystems/ext4/attributes.rst):
+ * header, entries inside the block, values not overlapping, checksum, and reference counts
+ * against the number of inodes that point at each block. */
+#include "internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define EA_MAGIC 0xEA020000u
+
+static struct ea_ent *ea_find(struct ck *c, uint64_t blk)
+{
+	/* a linear list: EA blocks are few, and most are met once (sorted insert would cost the same) */
+	for (size_t i = c->neas; i-- > 0;)
+		if (c->eas[i].blk == blk)
+			return &c->eas[i];
+	return NULL;
+}
+
+static uint32_t entry_hash(const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen)
+{
+	uint32_t h = 0;
+	for (size_t i = 0; i < nlen; i++)
+		h = (h << 5) ^ (h >> 27) ^ (uint32_t)(int32_t)(signed char)name[i];
+	for (size_t i = 0; i + 4 <= ((vlen + 3) & ~(size_t)3); i += 4) {
+		uint8_t w[4] = { 0, 0, 0, 0 };
+		memcpy(w, val + i, i + 4 <= vlen ? 4 : vlen - i);
+		h = (h << 16) ^ (h >> 16) ^ sv_le32(w);
+	}
+	return h;
+}
+
+/* Validate the block's layout; returns a reason or NULL. */
+static const char *ea_block_bad(struct ck *c, const uint8_t *b, uint64_t blk)
+{
+	if (sv_le32(b) != EA_MAGIC)
+		return "bad magic number";
+	if (sv_le32(b + 8) != 1)
+		return "it claims to span several blocks";
+	size_t pos = 32, end_entries = 32, min_val = c->bsize;
+	for (unsigned n = 0; n < c->bsize / 16; n++) {
+		if (pos + 4 > c->bsize)
+			return "entries run past the end of the block";
+		if (sv_le32(b + pos) == 0)
+			break;
+		if (pos + 16 > c->bsize)
+			return "entries run past the end of the block";
+		uint8_t nlen = b[pos];
+		uint16_t voff = sv_le16(b + pos + 2);
+		uint32_t vino = sv_le32(b + pos + 4), vsize = sv_le32(b + pos + 8), hash = sv_le32(b + pos + 12);
+		size_t esz = (16 + (size_t)nlen + 3) & ~(size_t)3;
+		if (pos + esz > c->bsize)
+			return "an entry runs past the end of the block";
+		if (vino == 0 && vsize) {
+			if ((size_t)voff + vsize > c->bsize || voff < 32)
+				return "a value lies outside the block";
+			if (voff < min_val)
+				min_val = voff;
+			if (hash && hash != entry_hash(b + pos + 16, nlen, b + voff, vsize))
+				return "an entry's hash does not match its name and value";
+		}
+		pos += esz;
+		end_entries = pos + 4;
+	}
+	if (end_entries > min_val)
+		return "entries and values overlap";
+	if (c->csum) {
+		uint8_t le[8], tmp4[4] = { 0, 0, 0, 0 };
+		sv_put_le32(le, (uint32_t)blk);
+		sv_put_le32(le + 4, (uint32_t)(blk >> 32));
+		uint32_t s = sv_crc32c(sv_fs_csum_seed(c->fs), le, 8);
+		s = sv_crc32c(s, b, 0x10);
+		s = sv_crc32c(s, tmp4, 4);
+		s = sv_crc32c(s, b + 0x14, c->bsize - 0x14);
+		if (s != sv_le32(b + 0x10))
+			return "it fails its checksum";
+	}
+	return NULL;
+}
+
+void ck_xattr_block(struct ck *c, const struct sv_inode *in)
+{
+	uint64_t blk = in->file_acl;
+	if (blk < c->sb->s_first_data_block || blk >= c->nblocks) {
+		ck_err(c, SV_CK_XATTR, in->ino, blk, "extended attribute block %llu is outside the filesystem",
+		       (unsigned long long)blk);
+		return;
+	}
+	struct ea_ent *e = ea_find(c, blk);
+	if (e) {
+		e->refs++;
+		if (!e->valid)
+			ck_err(c, SV_CK_XATTR, in->ino, blk, "shares the damaged extended attribute block %llu",
+			       (unsigned long long)blk);
+		return;
+	}
+	if (c->neas == c->capeas) {
+		size_t nc = c->capeas ? c->capeas * 2 : 64;
+		struct ea_ent *ne = nc <= (1u << 22) ? realloc(c->eas, nc * sizeof *ne) : NULL;
+		if (!ne)
+			return;
+		c->eas = ne;
+		c->capeas = nc;
+	}
+	e = &c->eas[c->neas++];
+	memset(e, 0, sizeof *e);
+	e->blk = blk;
+	e->refs = 1;
+	e->first_ino = in->ino;
+	c->cur_ino = in->ino;
+	c->cur_last_cluster = UINT64_MAX;
+	ck_mark(c, blk, 1);
+	if (sv_fs_read_block(c->fs, blk, c->buf2) != SV_OK) {
+		ck_err(c, SV_CK_IO, in->ino, blk, "extended attribute block %llu is unreadable", (unsigned long long)blk);
+		return;
+	}
+	const char *why = ea_block_bad(c, c->buf2, blk);
+	e->h_refcount = sv_le32(c->buf2 + 4);
+	if (why) {
+		ck_err(c, SV_CK_XATTR, in->ino, blk, "extended attribute block %llu is damaged: %s",
+		       (unsigned long long)blk, why);
+		return;
+	}
+	e->valid = true;
+}
+
+void ck_xattr_refs(struct ck *c)
+{
+	for (size_t i = 0; i < c->neas; i++) {
+		struct ea_ent *e = &c->eas[i];
+		if (e->valid && e->h_refcount != e->refs)
+			ck_err(c, SV_CK_XATTR, e->first_ino, e->blk, "extended attribute block %llu has reference count "
+			       "%u, but %u inode%s use it", (unsigned long long)e->blk, e->h_refcount, e->refs,
+			       e->refs == 1 ? "" : "s");
+	}
+}
