@@ -1,0 +1,594 @@
+/* recovery.c: the three recovery passes over the pending log, with the kernel's semantics
+ * (fs/jbd2/recovery.c; Documentation/filesystems/ext4/journal.rst):
+ *   scan   - walk from s_start/s_sequence to the end of the valid log, checking checksums;
+ *   revoke - collect revoke records with the newest transaction that revoked each block;
+ *   replay - copy every logged block not revoked by the same or a later transaction into an
+ *            in-memory overlay of the filesystem device (never onto the source).
+ * Termination: every block read advances a counter bounded by the log's length, so a log whose
+ * sequence numbers loop around the ring still ends. */
+#include "internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { PASS_SCAN, PASS_REVOKE, PASS_REPLAY };
+#define REPORT_CAP 20                 /* per-block problems reported before summarising */
+#define COMMIT_HEADER_SIZE 60         /* struct commit_header: header, type, size, pad, 8 sums, sec, nsec */
+
+static bool tid_gt(uint32_t x, uint32_t y) { return (int32_t)(x - y) > 0; }
+static bool tid_geq(uint32_t x, uint32_t y) { return (int32_t)(x - y) >= 0; }
+
+const char *sv_journal_stop_text(int stop)
+{
+	switch (stop) {
+	case SV_JSTOP_CLEAN: return "the journal is empty (clean)";
+	case SV_JSTOP_END: return "end of the log";
+	case SV_JSTOP_BADTYPE: return "a block of unknown type ends the log";
+	case SV_JSTOP_COMMIT_CSUM: return "a commit block failed its checksum; the log ends before it";
+	case SV_JSTOP_STALE: return "stale blocks from an older log end it";
+	case SV_JSTOP_TOO_LONG: return "the log ran longer than the journal (looping sequence numbers)";
+	case SV_JSTOP_IO: return "a journal block could not be read";
+	case SV_JSTOP_FATAL: return "the log is damaged in a committed transaction; the kernel refuses it";
+	default: return "not scanned";
+	}
+}
+
+/* ---- revoke table: block -> newest revoking transaction; open addressing, grown by doubling ---- */
+struct rslot {
+	uint64_t blk;
+	uint32_t tid;
+	bool used;
+};
+struct revtab {
+	struct rslot *s;
+	size_t cap, count;
+};
+
+static size_t rhash(uint64_t b, size_t cap) { return (size_t)((b * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1); }
+
+static struct rslot *rfind(struct revtab *t, uint64_t blk)
+{
+	if (!t->cap)
+		return NULL;
+	for (size_t i = rhash(blk, t->cap);; i = (i + 1) & (t->cap - 1)) {
+		if (!t->s[i].used)
+			return &t->s[i];
+		if (t->s[i].blk == blk)
+			return &t->s[i];
+	}
+}
+
+static int rset(struct revtab *t, uint64_t blk, uint32_t tid)
+{
+	if ((t->count + 1) * 2 > t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 256;
+		struct rslot *ns = calloc(ncap, sizeof *ns);
+		if (!ns)
+			return SV_ERR_NOMEM;
+		struct revtab nt = { ns, ncap, 0 };
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->s[i].used) {
+				*rfind(&nt, t->s[i].blk) = t->s[i];
+				nt.count++;
+			}
+		free(t->s);
+		*t = nt;
+	}
+	struct rslot *s = rfind(t, blk);
+	if (!s->used) {
+		s->used = true;
+		s->blk = blk;
+		s->tid = tid;
+		t->count++;
+	} else if (tid_gt(tid, s->tid)) {
+		s->tid = tid;
+	}
+	return SV_OK;
+}
+
+/* A block logged by transaction tid is skipped when revoked by tid or a later transaction. */
+static bool revoked(struct revtab *t, uint64_t blk, uint32_t tid)
+{
+	struct rslot *s = rfind(t, blk);
+	return s && s->used && !tid_gt(tid, s->tid);
+}
+
+/* ---- one recovery ---- */
+struct tag {
+	uint64_t blocknr;
+	uint32_t flags;
+	uint32_t csum;
+};
+
+struct rec {
+	struct jnl *j;
+	struct sv_journal_info *info;
+	uint8_t *buf, *dbuf, *tmp;
+	struct tag *tags;
+	struct revtab rt;
+	struct sv_dev *ov;
+	uint64_t fs_blocks;
+	uint32_t end_tid;
+	bool end_set;
+	bool fatal;
+	bool open_tx;                 /* scan: blocks seen for a transaction not yet committed */
+	unsigned suppressed;
+};
+
+static void pb(struct rec *r, uint64_t jblk, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pb(struct rec *r, uint64_t jblk, const char *fmt, ...)
+{
+	if (r->j->reported >= REPORT_CAP) {
+		r->suppressed++;
+		return;
+	}
+	r->j->reported++;
+	char msg[280];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	sv_report(r->j->rep, SV_PB_JOURNAL, r->info->ino, SV_NOBLOCK, "journal block %llu: %s",
+		  (unsigned long long)jblk, msg);
+}
+
+static uint64_t wrap(const struct jnl *j, uint64_t b)
+{
+	if (b >= j->last)
+		b = j->first + (b - j->first) % (j->last - j->first);
+	return b;
+}
+
+/* crc32c(seed, block with the 4 bytes at off zeroed); if hdr_only, only the first hdr bytes count
+ * and the rest is taken as zeros (jbd2's "partial" commit block check). */
+static uint32_t csum_zeroed(struct rec *r, const uint8_t *b, size_t off, size_t hdr_only)
+{
+	uint32_t bs = r->j->bs;
+	if (hdr_only) {
+		memset(r->tmp, 0, bs);
+		memcpy(r->tmp, b, hdr_only);
+	} else {
+		memcpy(r->tmp, b, bs);
+	}
+	memset(r->tmp + off, 0, 4);
+	return sv_crc32c(r->j->csum_seed, r->tmp, bs);
+}
+
+static bool block_tail_ok(struct rec *r, const uint8_t *b)
+{
+	if (r->j->csum_v < 2)
+		return true;
+	uint32_t bs = r->j->bs;
+	return csum_zeroed(r, b, bs - 4, 0) == sv_be32(b + bs - 4);
+}
+
+/* Decode the tags of a descriptor block (count_tags in the kernel: stops at LAST_TAG or when the
+ * next tag would not fit before the checksum tail). */
+static size_t decode_tags(struct rec *r, const uint8_t *b)
+{
+	struct jnl *j = r->j;
+	size_t size = j->bs - (j->csum_v >= 2 ? 4 : 0);
+	size_t pos = 12, n = 0;
+	bool b64 = j->incompat & JBD2_FEATURE_INCOMPAT_64BIT;
+	while (pos + j->tag_bytes <= size) {
+		const uint8_t *p = b + pos;
+		struct tag t;
+		t.blocknr = sv_be32(p);
+		t.flags = sv_be16(p + 6);
+		if (b64)
+			t.blocknr |= (uint64_t)sv_be32(p + 8) << 32;
+		t.csum = j->csum_v == 3 ? sv_be32(p + 12) : j->csum_v == 2 ? sv_be16(p + 4) : 0;
+		r->tags[n++] = t;
+		pos += j->tag_bytes;
+		if (!(t.flags & JBD2_FLAG_SAME_UUID))
+			pos += 16;
+		if (t.flags & JBD2_FLAG_LAST_TAG)
+			break;
+	}
+	return n;
+}
+
+static void stop_scan(struct rec *r, int why, uint32_t tid, uint64_t jblk, const char *msg)
+{
+	struct sv_journal_info *info = r->info;
+	info->stop = why;
+	info->stop_block = (uint32_t)jblk;
+	snprintf(info->stop_msg, sizeof info->stop_msg, "%s", msg);
+	if (!r->end_set) {
+		r->end_tid = tid;
+		r->end_set = true;
+	}
+}
+
+static void note_tx(struct rec *r, uint32_t tid, uint64_t jblk)
+{
+	struct sv_journal_info *info = r->info;
+	if (info->tx_listed && info->tx[info->tx_listed - 1].tid == tid)
+		return;
+	if (info->tx_listed >= SV_JOURNAL_TX_LIST)
+		return;
+	struct sv_journal_tx *t = &info->tx[info->tx_listed++];
+	memset(t, 0, sizeof *t);
+	t->tid = tid;
+	t->start = (uint32_t)jblk;
+}
+
+static struct sv_journal_tx *cur_tx(struct rec *r, uint32_t tid)
+{
+	struct sv_journal_info *info = r->info;
+	if (info->tx_listed && info->tx[info->tx_listed - 1].tid == tid)
+		return &info->tx[info->tx_listed - 1];
+	return NULL;
+}
+
+static void replay_tags(struct rec *r, size_t ntags, uint64_t *next, uint32_t tid)
+{
+	struct jnl *j = r->j;
+	struct sv_journal_info *info = r->info;
+	for (size_t i = 0; i < ntags; i++) {
+		const struct tag *t = &r->tags[i];
+		uint64_t jb = *next;
+		*next = wrap(j, *next + 1);
+		if (sv_jnl_read(j, (uint32_t)jb, r->dbuf) != SV_OK) {
+			pb(r, jb, "cannot read the logged copy of filesystem block %llu (transaction %u); that block "
+			   "is not replayed", (unsigned long long)t->blocknr, tid);
+			continue;
+		}
+		if (revoked(&r->rt, t->blocknr, tid)) {
+			info->revoke_hits++;
+			continue;
+		}
+		if (j->csum_v >= 2) {
+			uint8_t seq[4] = { (uint8_t)(tid >> 24), (uint8_t)(tid >> 16), (uint8_t)(tid >> 8), (uint8_t)tid };
+			uint32_t c = sv_crc32c(j->csum_seed, seq, 4);
+			c = sv_crc32c(c, r->dbuf, j->bs);
+			if (j->csum_v == 2)
+				c &= 0xffff;
+			if (c != t->csum) {
+				info->bad_csum++;
+				pb(r, jb, "logged copy of filesystem block %llu (transaction %u) fails its checksum; skipped "
+				   "as the kernel does", (unsigned long long)t->blocknr, tid);
+				continue;
+			}
+		}
+		if (t->blocknr >= r->fs_blocks) {
+			info->out_of_range++;
+			pb(r, jb, "transaction %u logs filesystem block %llu, beyond the filesystem's %llu blocks; skipped",
+			   tid, (unsigned long long)t->blocknr, (unsigned long long)r->fs_blocks);
+			continue;
+		}
+		if (t->flags & JBD2_FLAG_ESCAPE) {
+			/* the block began with the journal magic; the log stored it zeroed */
+			r->dbuf[0] = 0xC0; r->dbuf[1] = 0x3B; r->dbuf[2] = 0x39; r->dbuf[3] = 0x98;
+		}
+		int st = sv_overlay_put(r->ov, t->blocknr, r->dbuf);
+		if (st != SV_OK) {
+			r->fatal = true;
+			return;
+		}
+		info->replayed++;
+	}
+}
+
+static int do_pass(struct rec *r, int pass)
+{
+	struct jnl *j = r->j;
+	struct sv_journal_info *info = r->info;
+	uint32_t tid = j->sb.s_sequence;
+	uint64_t next = j->sb.s_start;
+	uint64_t steps = 0, limit = (uint64_t)(j->last - j->first);
+	uint32_t crc = ~0u;
+	bool need_check_time = false;
+	uint64_t last_time = 0;
+	uint64_t tx_blocks = 0, tx_revokes = 0;
+	bool b64 = j->incompat & JBD2_FEATURE_INCOMPAT_64BIT;
+	char msg[200];
+
+	for (;;) {
+		if (pass != PASS_SCAN && tid_geq(tid, r->end_tid))
+			break;
+		uint64_t here = next;
+		if (steps >= limit) {
+			if (pass == PASS_SCAN) {
+				snprintf(msg, sizeof msg, "the log runs past %llu blocks, the size of the log area; stopped "
+					 "at transaction %u", (unsigned long long)limit, tid);
+				pb(r, here, "%s", msg);
+				stop_scan(r, SV_JSTOP_TOO_LONG, tid, here, msg);
+			}
+			break;
+		}
+		steps++;
+		if (sv_jnl_read(j, (uint32_t)here, r->buf) != SV_OK) {
+			snprintf(msg, sizeof msg, "cannot read journal block %llu; the log ends at transaction %u",
+				 (unsigned long long)here, tid);
+			pb(r, here, "cannot read this journal block (transaction %u)", tid);
+			if (pass == PASS_SCAN)
+				stop_scan(r, SV_JSTOP_IO, tid, here, msg);
+			break;
+		}
+		next = wrap(j, next + 1);
+		uint32_t magic = sv_be32(r->buf), type = sv_be32(r->buf + 4), seq = sv_be32(r->buf + 8);
+		if (magic != JBD2_MAGIC_NUMBER || seq != tid) {
+			if (pass == PASS_SCAN) {
+				if (magic != JBD2_MAGIC_NUMBER)
+					snprintf(msg, sizeof msg, "journal block %llu holds no journal header: end of the log",
+						 (unsigned long long)here);
+				else
+					snprintf(msg, sizeof msg, "journal block %llu belongs to transaction %u, not %u: end "
+						 "of the log", (unsigned long long)here, seq, tid);
+				stop_scan(r, SV_JSTOP_END, tid, here, msg);
+			} else {
+				pb(r, here, "recovery pass %d ended at transaction %u, expected %u (read error?)", pass, tid,
+				   r->end_tid);
+			}
+			break;
+		}
+		if (pass == PASS_SCAN) {
+			note_tx(r, tid, here);
+			r->open_tx = true;
+		}
+		struct sv_journal_tx *tx = pass == PASS_SCAN ? cur_tx(r, tid) : NULL;
+
+		if (type == JBD2_DESCRIPTOR_BLOCK) {
+			if (!block_tail_ok(r, r->buf)) {
+				if (pass == PASS_SCAN) {
+					need_check_time = true;
+					pb(r, here, "descriptor block of transaction %u fails its checksum", tid);
+				} else {
+					pb(r, here, "descriptor block of transaction %u fails its checksum; its blocks are "
+					   "replayed as listed", tid);
+				}
+			}
+			size_t n = decode_tags(r, r->buf);
+			if (pass == PASS_SCAN) {
+				tx_blocks += n;
+				if (tx)
+					tx->blocks += (uint32_t)n;
+				if (j->csum_v == 1 && !r->end_set) {
+					/* checksum v1: crc32_be over the descriptor and every data block */
+					crc = sv_be_crc32(crc, r->buf, j->bs);
+					bool bad = false;
+					for (size_t i = 0; i < n; i++) {
+						uint64_t jb = next;
+						next = wrap(j, next + 1);
+						steps++;
+						if (sv_jnl_read(j, (uint32_t)jb, r->dbuf) != SV_OK) {
+							snprintf(msg, sizeof msg, "cannot read journal block %llu; the log ends "
+								 "at transaction %u", (unsigned long long)jb, tid);
+							stop_scan(r, SV_JSTOP_IO, tid, jb, msg);
+							bad = true;
+							break;
+						}
+						crc = sv_be_crc32(crc, r->dbuf, j->bs);
+					}
+					if (bad)
+						break;
+					continue;
+				}
+				next = wrap(j, next + n);
+				steps += n;
+			} else if (pass == PASS_REVOKE) {
+				next = wrap(j, next + n);
+				steps += n;
+			} else {
+				steps += n;
+				replay_tags(r, n, &next, tid);
+				if (r->fatal)
+					return SV_ERR_NOMEM;
+			}
+			continue;
+		}
+		if (type == JBD2_COMMIT_BLOCK) {
+			if (pass != PASS_SCAN) {
+				tid++;
+				continue;
+			}
+			uint64_t ctime = sv_be64(r->buf + 48);
+			if (need_check_time) {
+				if (ctime >= last_time) {
+					snprintf(msg, sizeof msg, "a descriptor or revoke block of committed transaction %u "
+						 "fails its checksum: the kernel refuses the whole log, so nothing is replayed",
+						 tid);
+					pb(r, here, "%s", msg);
+					r->fatal = true;
+					stop_scan(r, SV_JSTOP_FATAL, tid, here, msg);
+					break;
+				}
+				snprintf(msg, sizeof msg, "transaction %u holds stale blocks from an older log (commit time "
+					 "goes backwards): end of the log", tid);
+				stop_scan(r, SV_JSTOP_STALE, tid, here, msg);
+				break;
+			}
+			bool ok = true;
+			if (j->csum_v == 1) {
+				uint32_t found = sv_be32(r->buf + 16);
+				uint8_t ctype = r->buf[12], csize = r->buf[13];
+				ok = (crc == found && ctype == JBD2_CRC32_CHKSUM && csize == 4) ||
+				     (ctype == 0 && csize == 0 && found == 0);
+				crc = ~0u;
+			} else if (j->csum_v >= 2) {
+				uint32_t found = sv_be32(r->buf + 16);
+				ok = csum_zeroed(r, r->buf, 16, 0) == found ||
+				     csum_zeroed(r, r->buf, 16, COMMIT_HEADER_SIZE) == found;
+			}
+			if (!ok) {
+				if (ctime < last_time) {
+					snprintf(msg, sizeof msg, "commit block of transaction %u fails its checksum and is "
+						 "older than the previous one: stale, end of the log", tid);
+					stop_scan(r, SV_JSTOP_STALE, tid, here, msg);
+				} else {
+					snprintf(msg, sizeof msg, "commit block of transaction %u fails its checksum: the log "
+						 "ends before that transaction, as in the kernel", tid);
+					pb(r, here, "%s", msg);
+					stop_scan(r, SV_JSTOP_COMMIT_CSUM, tid, here, msg);
+				}
+				break;
+			}
+			last_time = ctime;
+			if (tx)
+				tx->committed = true;
+			r->open_tx = false;
+			info->log_blocks += tx_blocks;
+			info->revoke_records += tx_revokes;
+			tx_blocks = tx_revokes = 0;
+			tid++;
+			continue;
+		}
+		if (type == JBD2_REVOKE_BLOCK) {
+			if (pass == PASS_REPLAY)
+				continue;
+			uint32_t csz = j->csum_v >= 2 ? 4 : 0;
+			uint32_t rcount = sv_be32(r->buf + 12);
+			if (pass == PASS_SCAN && !block_tail_ok(r, r->buf)) {
+				need_check_time = true;
+				pb(r, here, "revoke block of transaction %u fails its checksum", tid);
+			}
+			if (rcount > j->bs - csz) {
+				if (pass == PASS_SCAN) {
+					snprintf(msg, sizeof msg, "revoke block of transaction %u claims %u bytes in a %u-byte "
+						 "block: the kernel refuses the whole log, so nothing is replayed", tid, rcount,
+						 j->bs);
+					pb(r, here, "%s", msg);
+					r->fatal = true;
+					stop_scan(r, SV_JSTOP_FATAL, tid, here, msg);
+				}
+				break;
+			}
+			uint32_t rlen = b64 ? 8 : 4;
+			uint32_t nrec = rcount > 16 ? (rcount - 16) / rlen : 0;
+			if (pass == PASS_SCAN) {
+				tx_revokes += nrec;
+				if (tx)
+					tx->revokes += nrec;
+				continue;
+			}
+			for (uint32_t off = 16; off + rlen <= rcount; off += rlen) {
+				uint64_t b = b64 ? sv_be64(r->buf + off) : sv_be32(r->buf + off);
+				if (rset(&r->rt, b, tid) != SV_OK)
+					return SV_ERR_NOMEM;
+			}
+			continue;
+		}
+		/* any other type with the expected sequence ends the log (the kernel's "unrecognised") */
+		if (pass == PASS_SCAN) {
+			snprintf(msg, sizeof msg, "journal block %llu of transaction %u has unknown type %u: end of the log",
+				 (unsigned long long)here, tid, type);
+			pb(r, here, "%s", msg);
+			stop_scan(r, SV_JSTOP_BADTYPE, tid, here, msg);
+		}
+		break;
+	}
+	if (pass == PASS_SCAN && !r->end_set) {
+		r->end_tid = tid;
+		r->end_set = true;
+	}
+	return SV_OK;
+}
+
+/* Fast commits (ext4 fc area after the log): a head tag (9) naming the transaction after the
+ * last full commit means the kernel would replay fast-commit records; salvage does not. */
+static void check_fast_commit(struct rec *r)
+{
+	struct jnl *j = r->j;
+	struct sv_journal_info *info = r->info;
+	if (!info->fast_commit || !info->log_pending || r->fatal)
+		return;
+	uint64_t fb = (uint64_t)j->last + 1;
+	if (fb >= j->total || sv_jnl_read(j, (uint32_t)fb, r->dbuf) != SV_OK)
+		return;
+	if (sv_le16(r->dbuf) == 9 && sv_le16(r->dbuf + 2) >= 8 && sv_le32(r->dbuf + 8) == r->end_tid) {
+		info->fc_pending = true;
+		sv_report(j->rep, SV_PB_JOURNAL, info->ino, SV_NOBLOCK,
+			  "journal block %llu: fast-commit records for transaction %u were not replayed; changes made "
+			  "after the last full commit may be missing", (unsigned long long)fb, r->end_tid);
+	}
+}
+
+static int recover(struct sv_fs *fs, struct sv_dev *ext, struct sv_report *rep, struct sv_journal_info *info,
+		   struct sv_dev **ov_out)
+{
+	struct jnl j;
+	int st = sv_jnl_open(fs, ext, rep, &j, info);
+	if (st != SV_OK)
+		return st;
+	struct rec r;
+	memset(&r, 0, sizeof r);
+	r.j = &j;
+	r.info = info;
+	r.fs_blocks = sv_fs_super(fs)->s_blocks_count;
+	info->log_pending = j.sb.s_start != 0;
+	info->first_tid = info->end_tid = j.sb.s_sequence;
+	if (!info->log_pending) {
+		info->stop = SV_JSTOP_CLEAN;
+		snprintf(info->stop_msg, sizeof info->stop_msg, "the journal is empty: nothing to replay");
+		if (ov_out) {
+			st = sv_dev_overlay(sv_fs_dev(fs), j.bs, false, ov_out);
+		}
+		sv_jnl_release(&j);
+		return st;
+	}
+	r.buf = malloc(j.bs);
+	r.dbuf = malloc(j.bs);
+	r.tmp = malloc(j.bs);
+	r.tags = malloc((j.bs / 8 + 1) * sizeof *r.tags);
+	if (!r.buf || !r.dbuf || !r.tmp || !r.tags) {
+		st = SV_ERR_NOMEM;
+		goto out;
+	}
+	st = do_pass(&r, PASS_SCAN);
+	if (st != SV_OK)
+		goto out;
+	if (r.fatal) {
+		info->end_tid = info->first_tid;
+		info->tx_count = 0;
+		info->log_blocks = info->revoke_records = 0;
+	} else {
+		info->end_tid = r.end_tid;
+		info->tx_count = r.end_tid - info->first_tid;
+		info->torn_tail = r.open_tx;
+	}
+	check_fast_commit(&r);
+	if (ov_out) {
+		st = sv_dev_overlay(sv_fs_dev(fs), j.bs, false, &r.ov);
+		if (st != SV_OK)
+			goto out;
+		if (!r.fatal && info->tx_count) {
+			st = do_pass(&r, PASS_REVOKE);
+			if (st == SV_OK)
+				st = do_pass(&r, PASS_REPLAY);
+			if (st != SV_OK) {
+				sv_dev_close(r.ov);
+				r.ov = NULL;
+				goto out;
+			}
+		}
+		info->distinct_blocks = sv_overlay_count(r.ov);
+		*ov_out = r.ov;
+	}
+	if (r.suppressed)
+		sv_report(rep, SV_PB_JOURNAL, info->ino, SV_NOBLOCK, "%u more journal problems not shown", r.suppressed);
+out:
+	free(r.buf);
+	free(r.dbuf);
+	free(r.tmp);
+	free(r.tags);
+	free(r.rt.s);
+	sv_jnl_release(&j);
+	return st;
+}
+
+int sv_journal_scan(struct sv_fs *fs, struct sv_dev *ext_journal, struct sv_report *rep,
+		    struct sv_journal_info *info)
+{
+	return recover(fs, ext_journal, rep, info, NULL);
+}
+
+int sv_journal_replay(struct sv_fs *fs, struct sv_dev *ext_journal, struct sv_report *rep,
+		      struct sv_dev **overlay_out, struct sv_journal_info *info)
+{
+	struct sv_dev *ov = NULL;
+	int st = recover(fs, ext_journal, rep, info, &ov);
+	if (st == SV_OK)
+		*overlay_out = ov;
+	return st;
+}
