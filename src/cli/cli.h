@@ -33,6 +33,8 @@ struct cli_src {
 	struct sv_report report; /* problems go to stderr via cli_problem_print, counted here */
 	int part_index;          /* partition picked (0 when whole device) */
 	bool replayed;           /* journal replayed in memory */
+	uint32_t replay_tx;      /* transactions replayed */
+	uint64_t replay_blocks;  /* blocks replayed */
 };
 
 /* Split "SOURCE:PATH": at the first ':' followed by '/', unless the whole argument exists as a file. */

@@ -61,13 +61,14 @@ int cmd_info(int argc, char **argv)
 	if (o.json) {
 		printf("{\"type\":\"%s\",\"label\":", desc_fs_kind(sb));
 		cli_json_str(stdout, sb->s_volume_name, strlen(sb->s_volume_name));
-		printf(",\"uuid\":\"%s\",\"state\":\"%s\",\"replayed\":%s,\"features\":\"%s\",\"block_size\":%u,"
+		printf(",\"uuid\":\"%s\",\"state\":\"%s\",\"replayed\":%s,\"replayed_transactions\":%u,\"replayed_blocks\":%llu,\"features\":\"%s\",\"block_size\":%u,"
 		       "\"cluster_size\":%u,\"blocks\":%llu,\"free_blocks\":%llu,\"reserved_blocks\":%llu,"
 		       "\"inodes\":%u,\"free_inodes\":%u,\"inode_size\":%u,\"blocks_per_group\":%u,"
 		       "\"inodes_per_group\":%u,\"groups\":%u,\"desc_size\":%u,\"first_data_block\":%u,"
 		       "\"mount_count\":%u,\"max_mount_count\":%d,\"last_mount_time\":%lld,\"last_write_time\":%lld,"
 		       "\"created\":%lld,\"last_checked\":%lld,\"last_mounted_on\":",
-		       uuid, desc_fs_state(sb), s.replayed ? "true" : "false", feat, bs,
+		       uuid, desc_fs_state(sb), s.replayed ? "true" : "false", s.replay_tx,
+		       (unsigned long long)s.replay_blocks, feat, bs,
 		       bs << (sb->s_log_cluster_size - sb->s_log_block_size), (unsigned long long)sb->s_blocks_count,
 		       (unsigned long long)sb->s_free_blocks_count, (unsigned long long)sb->s_r_blocks_count,
 		       sb->s_inodes_count, sb->s_free_inodes_count, sb->s_inode_size, sb->s_blocks_per_group,
@@ -85,8 +86,11 @@ int cmd_info(int argc, char **argv)
 		if (sb->s_volume_name[0])
 			printf(" \"%s\"", sb->s_volume_name);
 		printf("\nUUID:                %s\n", uuid);
-		printf("State:               %s%s\n", desc_fs_state(sb),
-		       s.replayed ? " (journal replayed in memory for this view; the source is unchanged)" : "");
+		printf("State:               %s\n", desc_fs_state(sb));
+		if (s.replayed)
+			printf("Journal replay:      %u transaction%s, %llu block%s replayed in memory for this view "
+			       "(the source is unchanged; --no-replay shows the raw state)\n", s.replay_tx,
+			       s.replay_tx == 1 ? "" : "s", (unsigned long long)s.replay_blocks, s.replay_blocks == 1 ? "" : "s");
 		printf("Superblock:          %s%s\n", sv_fs_super_source(s.fs), sb->csum_ok ? "" : " (checksum mismatch)");
 		printf("Features:            %s\n", feat);
 		printf("Size:                %s (%llu blocks of %u bytes)\n",

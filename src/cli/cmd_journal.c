@@ -65,6 +65,8 @@ int cli_replay(struct cli_src *s, const struct cli_src_opts *o)
 	s->dev = ov;
 	s->fs = nfs;
 	s->replayed = true;
+	s->replay_tx = info.tx_count;
+	s->replay_blocks = info.replayed;
 	if (!o->quiet)
 		fprintf(stderr, "salvage: journal needs recovery: replayed %u transaction%s (%llu block%s) in memory; "
 			"the source was not written (use --no-replay for the raw state)\n", info.tx_count,
