@@ -62,7 +62,7 @@ void ck_bitmaps(struct ck *c)
 		bool have = false;
 		if (!buninit && gd->bg_block_bitmap >= c->sb->s_first_data_block && gd->bg_block_bitmap < c->nblocks) {
 			have = sv_fs_read_block(c->fs, gd->bg_block_bitmap, c->buf) == SV_OK;
-			if (have && c->csum && gd->csum_ok &&
+			if (have && c->csum &&
 			    !bitmap_csum_ok(c, c->buf, cpg / 8, gd->bg_block_bitmap_csum))
 				ck_problem(c, SV_CK_BITMAP_CSUM, SV_CHECK_ERROR, 0, gd->bg_block_bitmap, g,
 					   "group %u: the block bitmap fails its checksum", g);
@@ -111,7 +111,7 @@ void ck_bitmaps(struct ck *c)
 		have = false;
 		if (!iuninit && gd->bg_inode_bitmap >= c->sb->s_first_data_block && gd->bg_inode_bitmap < c->nblocks) {
 			have = sv_fs_read_block(c->fs, gd->bg_inode_bitmap, c->buf) == SV_OK;
-			if (have && c->csum && gd->csum_ok &&
+			if (have && c->csum &&
 			    !bitmap_csum_ok(c, c->buf, c->ipg / 8, gd->bg_inode_bitmap_csum))
 				ck_problem(c, SV_CK_BITMAP_CSUM, SV_CHECK_ERROR, 0, gd->bg_inode_bitmap, g,
 					   "group %u: the inode bitmap fails its checksum", g);
@@ -160,12 +160,16 @@ void ck_bitmaps(struct ck *c)
 	if (pad_i)
 		ck_note(c, SV_CK_BITMAP, 0, SV_NOBLOCK, "the inode bitmap's padding past the last inode is not set");
 	/* the superblock's totals: e2fsck recomputes them from the groups without counting it as damage */
+	/* (after some journal replays e2fsck does count them: f_jnl_64bit; not j_recover_csum3_64bit) */
+	int sev = SV_CHECK_NOTE;
 	uint64_t sbfree = c->sb->s_free_blocks_count >> c->cbits;
 	if (sbfree != calc_free_b)
-		ck_note(c, SV_CK_COUNTS, 0, SV_NOBLOCK, "the superblock's free block count is %llu, counted %llu",
+		ck_problem(c, SV_CK_COUNTS, sev, 0, SV_NOBLOCK, UINT32_MAX,
+			   "the superblock's free block count is %llu, counted %llu",
 			(unsigned long long)c->sb->s_free_blocks_count, (unsigned long long)(calc_free_b << c->cbits));
 	if (c->sb->s_free_inodes_count != calc_free_i)
-		ck_note(c, SV_CK_COUNTS, 0, SV_NOBLOCK, "the superblock's free inode count is %u, counted %llu",
+		ck_problem(c, SV_CK_COUNTS, sev, 0, SV_NOBLOCK, UINT32_MAX,
+			   "the superblock's free inode count is %u, counted %llu",
 			c->sb->s_free_inodes_count, (unsigned long long)calc_free_i);
 	(void)sum_free_b;
 	(void)sum_free_i;

@@ -93,7 +93,7 @@ static void ehdr_decode(const uint8_t *p, struct ehdr *h)
 static bool ehdr_ok(const struct ehdr *h, size_t len)
 {
 	size_t room = (len - 12) / 12;
-	return h->magic == EXT_MAGIC && h->entries <= h->max && h->max <= room && h->max + 2 >= room;
+	return h->magic == EXT_MAGIC && h->entries <= h->max && h->max <= room && (size_t)h->max + 2 >= room;
 }
 
 struct ewalk {

@@ -31,6 +31,9 @@ static void entry(struct dirck *d, uint32_t t, const char *name, size_t nl, uint
 		ck_err(c, SV_CK_DIR, ino, blk, "a second \"%s\" entry (to inode %u)", name, t);
 		return;
 	}
+	if (d->encrypted && nl < 16)
+		ck_err(c, SV_CK_DIR, ino, blk, "encrypted entry (inode %u) has a %zu-byte name, shorter than any "
+		       "encrypted name", t, nl);
 	if (!d->encrypted && (memchr(name, '/', nl) || memchr(name, 0, nl))) {
 		ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" has a '/' or NUL in its name", (int)nl, name);
 	}
@@ -43,9 +46,9 @@ static void entry(struct dirck *d, uint32_t t, const char *name, size_t nl, uint
 		       "never written)", (int)nl, name, t);
 		return;
 	}
-	if (c->filetype && ft != c->iftype[t])
+	if (c->filetype && ft != (c->iftype[t] & 0x7F))
 		ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" (inode %u) has file type %u, but the inode's type is %u",
-		       (int)nl, name, t, ft, c->iftype[t]);
+		       (int)nl, name, t, ft, c->iftype[t] & 0x7F);
 	else if (!c->filetype && ft)
 		ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" has a file type set without the filetype feature",
 		       (int)nl, name);
@@ -211,10 +214,15 @@ static void htree(struct dirck *d, const uint64_t *map)
 		c->idotdot[d->ino] = sv_le32(b + 12);
 	else
 		ck_err(c, SV_CK_DIR, d->ino, map[0], "the second entry is not \"..\"");
-	uint32_t lv[2][512];
-	int n = dx_entries(d, b, 0x20, map[0], lv[0], 512);
+	uint32_t *lv[2];
+	int cap = d->nblocks < 0x7fffffff ? (int)d->nblocks + 1 : 0x7fffffff;
+	lv[0] = malloc((size_t)cap * sizeof(uint32_t));
+	lv[1] = malloc((size_t)cap * sizeof(uint32_t));
+	int n = lv[0] && lv[1] ? dx_entries(d, b, 0x20, map[0], lv[0], cap) : -1;
 	if (n < 0) {
 		d->htree = false;
+		free(lv[0]);
+		free(lv[1]);
 		return;
 	}
 	for (uint32_t level = 0; level < levels; level++) {
@@ -233,7 +241,7 @@ static void htree(struct dirck *d, const uint64_t *map)
 				       "index node", lb);
 				continue;
 			}
-			int k = dx_entries(d, b, 8, map[lb], lv[(level + 1) & 1] + m, 512 - m);
+			int k = dx_entries(d, b, 8, map[lb], lv[(level + 1) & 1] + m, cap - m);
 			if (k > 0)
 				m += k;
 		}
@@ -247,6 +255,8 @@ static void htree(struct dirck *d, const uint64_t *map)
 		else
 			d->node[lb] = 1;
 	}
+	free(lv[0]);
+	free(lv[1]);
 }
 
 static int dir_inline(void *ctx, const struct sv_dirent *de)

@@ -161,14 +161,14 @@ static void check_sizes(struct ck *c, const struct sv_inode *in, bool ea_counted
 {
 	uint32_t ino = in->ino;
 	uint16_t t = in->mode & SV_IFMT;
-	if (!c->bigalloc) {
+	if (!c->bigalloc && !c->cur_ea_inum) {
 		uint64_t want = (c->cur_blocks + (ea_counted ? 1 : 0)) * (c->bsize / 512);
 		if (in->blocks != want)
 			ck_err(c, SV_CK_SIZE, ino, SV_NOBLOCK, "i_blocks is %llu, should be %llu (the block count does "
 			       "not match the blocks the file maps)", (unsigned long long)in->blocks,
 			       (unsigned long long)want);
 	}
-	if (c->istate[ino] & IS_ORPHAN)
+	if ((c->istate[ino] & IS_ORPHAN) || (in->flags & EXT4_VERITY_FL))
 		return;
 	if (t == SV_IFDIR) {
 		uint64_t nb = in->size / c->bsize;
@@ -194,6 +194,13 @@ static void check_inode(struct ck *c, struct sv_inode *in, bool csum_bad)
 	c->istate[ino] |= IS_USED;
 	c->ilinks[ino] = in->links_count;
 	c->iftype[ino] = ft[(in->mode >> 12) & 15];
+	c->cur_ea_inum = false;
+	if (ino == 1 && (in->mode || in->uid || in->gid || in->links_count || in->file_acl ||
+			 (in->flags & EXT4_INLINE_DATA_FL))) {
+		ck_err(c, SV_CK_INODE, ino, SV_NOBLOCK, "the bad-blocks inode looks invalid (mode, owner, links or "
+		       "attributes set)");
+		return;
+	}
 	if (reserved) {
 		bool resize = ino == RESIZE_INO && (c->sb->s_feature_compat & EXT4_FEATURE_COMPAT_RESIZE_INODE);
 		if (resize) {
@@ -259,8 +266,24 @@ static void check_inode(struct ck *c, struct sv_inode *in, bool csum_bad)
 	} else if (t == SV_IFREG) {
 		c->istate[ino] |= IS_REG;
 	}
+	if (in->flags & EXT4_EA_INODE_FL) {
+		if (t != SV_IFREG)
+			ck_err(c, SV_CK_INODE, ino, SV_NOBLOCK, "has the EA-inode flag but is not a regular file");
+		else
+			c->iftype[ino] |= 0x80;
+	}
+	if (!c->is64 && sv_le16(in->raw + 0x76))
+		ck_err(c, SV_CK_XATTR, ino, SV_NOBLOCK, "the high bits of the extended attribute block number are "
+		       "set (%u) on a filesystem without 64bit", sv_le16(in->raw + 0x76));
+	bool has_data = false;
+	ck_xattr_ibody(c, in, &has_data);
+	if ((in->flags & EXT4_INLINE_DATA_FL) && c->inline_data && !has_data)
+		ck_err(c, SV_CK_INODE, ino, SV_NOBLOCK, "has the inline-data flag but no system.data attribute");
 	bool ea = false;
-	if (in->file_acl) {
+	if (in->file_acl && !(c->sb->s_feature_compat & EXT4_FEATURE_COMPAT_EXT_ATTR)) {
+		ck_err(c, SV_CK_XATTR, ino, in->file_acl, "has an extended attribute block (%llu) but the filesystem "
+		       "lacks the ext_attr feature", (unsigned long long)in->file_acl);
+	} else if (in->file_acl) {
 		ck_xattr_block(c, in);
 		ea = in->file_acl < c->nblocks;
 	}

@@ -65,6 +65,7 @@ struct ck {
 	unsigned cur_illegal;      /* illegal block numbers in this inode */
 	uint64_t cur_dups;
 	bool cur_is_dir;
+	bool cur_ea_inum;          /* the inode's attributes keep values in EA inodes */
 	/* pass 1b */
 	uint32_t *dup_owner_ino;   /* hash: dup cluster -> owners (open addressing) */
 	void *dupmap;
@@ -114,6 +115,7 @@ int ck_dups(struct ck *c);
 /* xattr.c */
 void ck_xattr_block(struct ck *c, const struct sv_inode *in);
 void ck_xattr_refs(struct ck *c);
+void ck_xattr_ibody(struct ck *c, const struct sv_inode *in, bool *has_data);
 /* dirs.c */
 int ck_dirs(struct ck *c);
 /* links.c */

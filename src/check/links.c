@@ -77,6 +77,10 @@ void ck_links(struct ck *c)
 		if ((s & IS_ORPHAN) && (links == 0 || refs == 0))
 			continue;
 		if (refs == 0) {
+			const struct sv_super *sb = c->sb;
+			if (ino == sb->s_journal_inum || ino == sb->s_usr_quota_inum || ino == sb->s_grp_quota_inum ||
+			    ino == sb->s_prj_quota_inum || ino == sb->s_orphan_file_inum || (c->iftype[ino] & 0x80))
+				continue;
 			if (!(s & IS_DIR))
 				ck_err(c, SV_CK_UNATTACHED, ino, SV_NOBLOCK, "in use (%u link%s) but no directory names it; "
 				       "its data is only reachable by inode number", links, links == 1 ? "" : "s");

@@ -1,6 +1,7 @@
 /* super.c: the superblock's fields, the backup superblocks' agreement with the primary, and the
  * journal's superblock (Documentation/filesystems/ext4/super.rst, journal.rst). */
 #include "internal.h"
+#include "../journal/journal.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +9,19 @@ void ck_super(struct ck *c)
 {
 	const struct sv_super *sb = c->sb;
 	uint64_t loc = sv_fs_super_location(c->fs);
-	if (loc)
-		ck_note(c, SV_CK_SUPER, 0, loc, "the primary superblock is unusable; checked with %s. e2fsck would "
-			"copy the backup over the primary", sv_fs_super_source(c->fs));
+	if (loc) {
+		/* a primary that fails only its checksum is replaced silently by e2fsck; other damage counts */
+		uint8_t p[1024];
+		struct sv_super ps;
+		char why[160] = "unreadable";
+		if (sv_dev_read(sv_fs_dev(c->fs), 1024, p, sizeof p) == SV_OK &&
+		    sv_super_decode(p, sizeof p, &ps, why, sizeof why) == SV_OK)
+			ck_note(c, SV_CK_SUPER, 0, loc, "the primary superblock fails its checksum; checked with %s",
+				sv_fs_super_source(c->fs));
+		else
+			ck_err(c, SV_CK_SUPER, 0, loc, "the primary superblock is damaged (%s); checked with %s",
+			       why, sv_fs_super_source(c->fs));
+	}
 	else if (!sb->csum_ok)
 		ck_note(c, SV_CK_SUPER, 0, 0, "the primary superblock fails its checksum");
 	if ((uint64_t)sb->s_inodes_per_group * c->ngroups != sb->s_inodes_count)
@@ -43,6 +54,29 @@ void ck_super(struct ck *c)
 	if (sb->s_last_orphan > sb->s_inodes_count)
 		ck_err(c, SV_CK_ORPHAN, 0, SV_NOBLOCK, "the orphan list starts at inode %u, beyond the last inode",
 		       sb->s_last_orphan);
+	if (sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_META_BG) {
+		uint32_t per = c->bsize / (c->is64 ? sb->s_desc_size : 32);
+		uint64_t desc_blocks = ((uint64_t)c->ngroups + per - 1) / per;
+		if (sb->s_first_meta_bg > desc_blocks)
+			ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "first_meta_bg %u is larger than the %llu descriptor blocks",
+			       sb->s_first_meta_bg, (unsigned long long)desc_blocks);
+	}
+	if ((sb->s_feature_ro_compat & EXT4_FEATURE_RO_COMPAT_EXTRA_ISIZE) && c->isize > 128) {
+		uint32_t max = c->isize - 128;
+		if (sb->s_min_extra_isize > max || (sb->s_min_extra_isize & 3))
+			ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "required extra inode size %u is invalid",
+			       sb->s_min_extra_isize);
+		if (sb->s_want_extra_isize > max || (sb->s_want_extra_isize & 3))
+			ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "desired extra inode size %u is invalid",
+			       sb->s_want_extra_isize);
+	}
+	if (sb->s_feature_ro_compat & EXT4_FEATURE_RO_COMPAT_QUOTA) {
+		const uint32_t q[3] = { sb->s_usr_quota_inum, sb->s_grp_quota_inum, sb->s_prj_quota_inum };
+		static const char *const qn[3] = { "user", "group", "project" };
+		for (int i = 0; i < 3; i++)
+			if (q[i] && (q[i] > sb->s_inodes_count || (q[i] < sb->s_first_ino && q[i] != 3 && q[i] != 4)))
+				ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "the %s quota inode number %u is invalid", qn[i], q[i]);
+	}
 	uint64_t dev_blocks = sv_fs_dev(c->fs)->size / c->bsize;
 	if (sb->s_blocks_count > dev_blocks)
 		ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "the filesystem has %llu blocks but the source holds only %llu: "
@@ -94,6 +128,14 @@ void ck_super(struct ck *c)
 	}
 }
 
+static bool jnl_backup_same(const struct sv_super *sb, const struct sv_inode *in)
+{
+	for (int i = 0; i < 15; i++)
+		if (sb->s_jnl_blocks[i] != sv_le32(in->block + 4 * i))
+			return false;
+	return true;
+}
+
 static int first_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsigned flags)
 {
 	uint64_t *out = ctx;
@@ -117,9 +159,20 @@ void ck_journal(struct ck *c)
 			       sb->s_journal_inum);
 		return;
 	}
-	if (recover)
-		ck_note(c, SV_CK_JOURNAL, 0, SV_NOBLOCK, "the journal needs recovery: the kernel (and e2fsck) would "
-			"replay it first");
+	if (recover) {
+		struct sv_journal_info *ji = calloc(1, sizeof *ji);
+		c->quiet = true;
+		if (ji && sv_journal_scan(c->fs, NULL, NULL, ji) == SV_OK && ji->stop == SV_JSTOP_FATAL) {
+			c->quiet = false;
+			ck_err(c, SV_CK_JOURNAL, 0, SV_NOBLOCK, "the journal needs recovery but its log is damaged so "
+			       "that the kernel refuses to replay it (%s)", ji->stop_msg);
+		} else {
+			c->quiet = false;
+			ck_note(c, SV_CK_JOURNAL, 0, SV_NOBLOCK, "the journal needs recovery: the kernel (and e2fsck) "
+				"would replay it first");
+		}
+		free(ji);
+	}
 	uint32_t ji = sb->s_journal_inum;
 	if (ji == 0) {
 		if (!sb->s_journal_dev && !(sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_JOURNAL_DEV))
@@ -133,6 +186,10 @@ void ck_journal(struct ck *c)
 		       "journal is lost", ji);
 		return;
 	}
+	if (ji == EXT4_JOURNAL_INO && (sb->s_jnl_backup_type != 1 || memcmp(sb->s_jnl_blocks, in.raw + 0x28, 0) ||
+				       !jnl_backup_same(sb, &in)))
+		ck_err(c, SV_CK_JOURNAL, 0, SV_NOBLOCK, "the superblock's backup of the journal inode's block map is "
+		       "missing or out of date");
 	uint64_t b0 = SV_NOBLOCK;
 	c->quiet = true;
 	if (!(in.flags & EXT4_INLINE_DATA_FL))

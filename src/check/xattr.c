@@ -50,6 +50,8 @@ static const char *ea_block_bad(struct ck *c, const uint8_t *b, uint64_t blk)
 		size_t esz = (16 + (size_t)nlen + 3) & ~(size_t)3;
 		if (pos + esz > c->bsize)
 			return "an entry runs past the end of the block";
+		if (vino)
+			c->cur_ea_inum = true;
 		if (vino == 0 && vsize) {
 			if ((size_t)voff + vsize > c->bsize || voff < 32)
 				return "a value lies outside the block";
@@ -132,4 +134,54 @@ void ck_xattr_refs(struct ck *c)
 			       "%u, but %u inode%s use it", (unsigned long long)e->blk, e->h_refcount, e->refs,
 			       e->refs == 1 ? "" : "s");
 	}
+}
+
+/* Attributes in the inode body after i_extra_isize: entries, then values counted from the first
+ * entry; finds system.data (index 7, "data") for inline data. */
+void ck_xattr_ibody(struct ck *c, const struct sv_inode *in, bool *has_data)
+{
+	*has_data = false;
+	size_t start = 128 + (size_t)sv_le16(in->raw + 0x80);
+	if (c->isize <= 128 || start + 4 > in->raw_len || sv_le32(in->raw + start) != EA_MAGIC)
+		return;
+	const uint8_t *base = in->raw + start + 4;
+	size_t room = in->raw_len - start - 4, pos = 0, min_val = room;
+	for (unsigned n = 0; n < room / 16 + 1; n++) {
+		if (pos + 4 > room || sv_le32(base + pos) == 0)
+			break;
+		if (pos + 16 > room) {
+			ck_err(c, SV_CK_XATTR, in->ino, SV_NOBLOCK, "extended attributes in the inode run past its end");
+			return;
+		}
+		uint8_t nlen = base[pos], idx = base[pos + 1];
+		uint16_t voff = sv_le16(base + pos + 2);
+		uint32_t vino = sv_le32(base + pos + 4), vsize = sv_le32(base + pos + 8);
+		size_t esz = (16 + (size_t)nlen + 3) & ~(size_t)3;
+		if (pos + esz > room) {
+			ck_err(c, SV_CK_XATTR, in->ino, SV_NOBLOCK, "extended attributes in the inode run past its end");
+			return;
+		}
+		if (idx == 7 && nlen == 4 && !memcmp(base + pos + 16, "data", 4))
+			*has_data = true;
+		if (vino) {
+			c->cur_ea_inum = true;
+			if (!(c->sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_EA_INODE))
+				ck_err(c, SV_CK_XATTR, in->ino, SV_NOBLOCK, "an attribute refers to EA inode %u but the "
+				       "filesystem lacks the ea_inode feature", vino);
+			if (!vsize)
+				ck_err(c, SV_CK_XATTR, in->ino, SV_NOBLOCK, "an attribute in EA inode %u has size 0", vino);
+		} else if (vsize) {
+			if ((size_t)voff + vsize > room) {
+				ck_err(c, SV_CK_XATTR, in->ino, SV_NOBLOCK, "an extended attribute value in the inode lies "
+				       "past its end");
+				return;
+			}
+			if (voff < min_val)
+				min_val = voff;
+		}
+		pos += esz;
+	}
+	if (pos + 4 > min_val && min_val < room)
+		ck_err(c, SV_CK_XATTR, in->ino, SV_NOBLOCK, "extended attributes in the inode overlap their values "
+		       "(allocation collision)");
 }
