@@ -29,6 +29,7 @@ Options:
   --atime           add atime (off by default: reading changes it)
   --time-res s      floor times to whole seconds
   --no-lostfound    leave out ./lost+found and everything under it
+  --no-sockets      leave out sockets (cp and tar do not copy them)
   --exclude PATH    leave out PATH and everything under it (repeatable)
   --no-root-times   leave out mtime/atime of "." only
   --extra-xattrs F  add xattrs listed in F ("PATH NAME VALUEFILE" lines) to
@@ -108,7 +109,7 @@ TYPES = [(stat.S_ISREG, "reg"), (stat.S_ISDIR, "dir"), (stat.S_ISLNK, "lnk"),
 
 def main(argv):
     opts = {"owner": True, "xattrs": True, "mtime": True, "atime": False, "res": "ns",
-            "lostfound": True, "roottimes": True}
+            "lostfound": True, "roottimes": True, "sockets": True}
     excl = set()
     extra_file = None
     args = []
@@ -121,6 +122,7 @@ def main(argv):
         elif a == "--atime": opts["atime"] = True
         elif a == "--no-atime": opts["atime"] = False
         elif a == "--no-lostfound": opts["lostfound"] = False
+        elif a == "--no-sockets": opts["sockets"] = False
         elif a == "--no-root-times": opts["roottimes"] = False
         elif a == "--time-res":
             i += 1; opts["res"] = argv[i]
@@ -152,6 +154,8 @@ def main(argv):
             return
         st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         m = st.st_mode
+        if stat.S_ISSOCK(m) and not opts["sockets"]:
+            return
         data = "-"
         fd = None
         if stat.S_ISREG(m):

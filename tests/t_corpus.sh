@@ -6,7 +6,7 @@
 # is decompressed once into $WORK/corpus/ and salvage runs probe, info,
 # ls -l -R and cp IMG:/ OUT on it, each under `timeout 20`, with
 # $SALVAGE_SAN (ASan/UBSan build) when set, else $SALVAGE.
-# Failure: a hang (timeout, status 124), death by a signal (status >= 128),
+# Failure: a hang (timeout twice in a row, status 124), death by a signal (status >= 128),
 # a status above 3, or a sanitizer report in stderr.  Statuses 0-3 are the
 # documented outcomes (ok / damage reported / usage / unreadable).
 # One PASS/FAIL line per image, then a summary line.
@@ -77,6 +77,12 @@ for d in "$CORPUS"/*/; do
 			esac
 			timeout "$T" "$BIN" "${args[@]}" > /dev/null 2> "$S/err"
 			rc=$?
+			if [ $rc -eq 124 ]; then
+				# once more, in case the machine was just busy
+				rm -rf "$S/out"
+				timeout "$T" "$BIN" "${args[@]}" > /dev/null 2> "$S/err"
+				rc=$?
+			fi
 			[ $cmd = cp ] && cprc=$rc
 			if [ $rc -eq 124 ]; then
 				problems="$problems; $cmd hung (> ${T}s)"

@@ -9,6 +9,7 @@
 #   cp       salvage cp --devices IMG:/ OUT exits 0, OUT == the source tree
 #   holes    the 4.5 GiB sparse file stays sparse in OUT
 #   tar      salvage tar IMG:/ | tar -x, exits 0, result == the source tree
+# (sockets are left out of every salvage comparison: cp and tar skip them)
 #   kernel   OUT == kernel mount, including atime and lost+found (salvage
 #            must reproduce what the kernel reports, even for things the
 #            tree comparison has to leave out); tar result == kernel mount
@@ -36,7 +37,7 @@ done
 key=$( { cat "$TESTS"/fixtures/*; mke2fs -V 2>&1; } | sha256sum | cut -c1-16)
 FX="$WORK/fixtures-$key"
 if [ ! -f "$FX/images.list" ]; then
-	rm -rf "$WORK"/fixtures-*
+	rm -rf --one-file-system "$WORK"/fixtures-*
 	mkdir -p "$FX"
 	echo "building fixture images in $FX (first run: a few minutes)"
 	if ! bash "$TESTS/fixtures/mkimages.sh" "$FX" > "$FX/build.log" 2>&1; then
@@ -46,14 +47,13 @@ if [ ! -f "$FX/images.list" ]; then
 	fi
 fi
 
-S="$WORK/fixtures-scratch.$$"
+S="$WORK/fxscratch.$$"
 mkdir -p "$S"
 MNT="$S/mnt"
 mkdir -p "$MNT"
 cleanup() {
 	mountpoint -q "$MNT" 2>/dev/null && umount "$MNT"
-	chattr -R -i "$S" 2>/dev/null
-	rm -rf "$S"
+	mountpoint -q "$MNT" 2>/dev/null || rm -rf --one-file-system "$S"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -81,6 +81,10 @@ while read -r name tree opts; do
 	img="$FX/$name.img"
 	# shellcheck disable=SC2086
 	$MAN --no-lostfound $opts "$FX/trees/$tree" > "$S/tree.man"
+	# salvage cp and tar leave sockets out by design (a socket means nothing
+	# without its program; tar has no socket type)
+	# shellcheck disable=SC2086
+	$MAN --no-lostfound --no-sockets $opts "$FX/trees/$tree" > "$S/tree-nosock.man"
 	# the tree side gets --extra-xattrs, the image side must not
 	iopts=$(echo " $opts " | sed 's/ --extra-xattrs [^ ]*//')
 
@@ -91,8 +95,8 @@ while read -r name tree opts; do
 		# shellcheck disable=SC2086
 		$MAN --no-lostfound $iopts "$MNT" > "$S/mnt.man"
 		compare "fixtures/$name/fixture: kernel mount == source tree" "$S/tree.man" "$S/mnt.man"
-		$MAN --atime "$MNT" > "$S/mnt-atime.man"
-		$MAN "$MNT" > "$S/mnt-all.man"
+		$MAN --no-sockets --atime "$MNT" > "$S/mnt-atime.man"
+		$MAN --no-sockets "$MNT" > "$S/mnt-all.man"
 		umount "$MNT"
 	else
 		echo "SKIP fixtures/$name/kernel: the kernel cannot mount this image: $(grep -v '^ *dmesg' "$S/mount.err" | head -1)"
@@ -106,7 +110,7 @@ while read -r name tree opts; do
 
 	# (a) cp
 	out="$S/cp"
-	rm -rf "$out"
+	rm -rf --one-file-system "$out"
 	"$SALVAGE" cp --devices "$img:/" "$out" > "$S/cp.log" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ]; then
@@ -115,8 +119,8 @@ while read -r name tree opts; do
 	fi
 	if [ -d "$out" ]; then
 		# shellcheck disable=SC2086
-		$MAN --no-lostfound $iopts "$out" > "$S/cp.man"
-		compare "fixtures/$name/cp: salvage cp == source tree" "$S/tree.man" "$S/cp.man"
+		$MAN --no-lostfound --no-sockets $iopts "$out" > "$S/cp.man"
+		compare "fixtures/$name/cp: salvage cp == source tree" "$S/tree-nosock.man" "$S/cp.man"
 		f="$out/sparse/huge_4g5"
 		if [ -f "$f" ]; then
 			alloc=$(( $(stat -c %b "$f") * 512 ))
@@ -128,18 +132,18 @@ while read -r name tree opts; do
 		fi
 		# (c) kernel oracle, cp side
 		if [ $mounted = 1 ]; then
-			$MAN --atime "$out" > "$S/cp-atime.man"
+			$MAN --no-sockets --atime "$out" > "$S/cp-atime.man"
 			compare "fixtures/$name/kernel: salvage cp == kernel mount (incl. atime, lost+found)" \
 				"$S/mnt-atime.man" "$S/cp-atime.man"
 		fi
 	else
 		echo "FAIL fixtures/$name/cp: no output directory"
 	fi
-	rm -rf "$out"
+	rm -rf --one-file-system "$out"
 
 	# (b) tar
 	out="$S/tar"
-	rm -rf "$out"
+	rm -rf --one-file-system "$out"
 	mkdir -p "$out"
 	"$SALVAGE" tar "$img:/" 2> "$S/tar.log" |
 		tar --xattrs --xattrs-include='*' --numeric-owner -xpf - -C "$out" 2> "$S/untar.log"
@@ -149,14 +153,14 @@ while read -r name tree opts; do
 		head -3 "$S/tar.log" "$S/untar.log"
 	fi
 	# shellcheck disable=SC2086
-	$MAN --no-lostfound $iopts "$out" > "$S/tar.man"
-	compare "fixtures/$name/tar: salvage tar | tar -x == source tree" "$S/tree.man" "$S/tar.man"
+	$MAN --no-lostfound --no-sockets $iopts "$out" > "$S/tar.man"
+	compare "fixtures/$name/tar: salvage tar | tar -x == source tree" "$S/tree-nosock.man" "$S/tar.man"
 	if [ $mounted = 1 ]; then
-		$MAN "$out" > "$S/tar-all.man"
+		$MAN --no-sockets "$out" > "$S/tar-all.man"
 		compare "fixtures/$name/kernel-tar: salvage tar | tar -x == kernel mount (incl. lost+found)" \
 			"$S/mnt-all.man" "$S/tar-all.man"
 	fi
-	rm -rf "$out"
+	rm -rf --one-file-system "$out"
 done < "$FX/images.list"
 
 if [ $mount_ok = 0 ] && [ $mount_failed -gt 0 ]; then

@@ -27,7 +27,7 @@ S="$WORK/kernel-written.$$"
 mkdir -p "$S/mnt"
 cleanup() {
 	mountpoint -q "$S/mnt" 2>/dev/null && umount "$S/mnt"
-	rm -rf "$S"
+	mountpoint -q "$S/mnt" 2>/dev/null || rm -rf --one-file-system "$S"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -78,7 +78,7 @@ for cfg in "ext4 4096 " "ext3 2048 --small" "ext2 1024 --small"; do
 		echo "SKIP kernel_written/$name: no salvage binary at $SALVAGE"
 		continue
 	fi
-	rm -rf "$S/cp"
+	rm -rf --one-file-system "$S/cp"
 	"$SALVAGE" cp --devices "$img:/" "$S/cp" > "$S/cp.log" 2>&1
 	rc=$?
 	[ $rc -eq 0 ] || { echo "FAIL kernel_written/$name/cp: salvage cp exited $rc"; head -5 "$S/cp.log"; }
@@ -88,7 +88,7 @@ for cfg in "ext4 4096 " "ext3 2048 --small" "ext2 1024 --small"; do
 	else
 		echo "FAIL kernel_written/$name/cp: no output directory"
 	fi
-	rm -rf "$S/cp" "$S/tar"
+	rm -rf --one-file-system "$S/cp" "$S/tar"
 	mkdir -p "$S/tar"
 	"$SALVAGE" tar "$img:/" 2> "$S/tar.log" |
 		tar --xattrs --xattrs-include='*' --numeric-owner -xpf - -C "$S/tar" 2> "$S/untar.log"
@@ -99,6 +99,6 @@ for cfg in "ext4 4096 " "ext3 2048 --small" "ext2 1024 --small"; do
 	fi
 	$MAN "$S/tar" > "$S/tar.man"
 	compare "kernel_written/$name/tar: salvage tar | tar -x == kernel" "$S/mnt.man" "$S/tar.man"
-	rm -rf "$S/tar"
+	rm -rf --one-file-system "$S/tar"
 done
 exit 0

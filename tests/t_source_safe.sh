@@ -48,23 +48,28 @@ if [ -f "$CORPUS/catalog.tsv" ]; then
 	done
 fi
 
-# watch FILE: print inotify write events on FILE until killed
+# watch FILE SENTINEL: print inotify write events on FILE; exit once SENTINEL
+# is written (events arrive in order, so everything before is printed)
 WATCH='
-import ctypes, os, struct, sys, select
+import ctypes, os, struct, sys
 libc = ctypes.CDLL(None, use_errno=True)
 fd = libc.inotify_init1(0)
 IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE = 0x2, 0x4, 0x8
 names = {IN_MODIFY: "IN_MODIFY", IN_ATTRIB: "IN_ATTRIB", IN_CLOSE_WRITE: "IN_CLOSE_WRITE"}
-if fd < 0 or libc.inotify_add_watch(fd, os.fsencode(sys.argv[1]), IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE) < 0:
+wd = libc.inotify_add_watch(fd, os.fsencode(sys.argv[1]), IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE) if fd >= 0 else -1
+sw = libc.inotify_add_watch(fd, os.fsencode(sys.argv[2]), IN_CLOSE_WRITE) if wd >= 0 else -1
+if sw < 0:
     print("inotify unavailable", flush=True); sys.exit(0)
 print("ready", flush=True)
 while True:
     buf = os.read(fd, 4096)
     off = 0
     while off < len(buf):
-        wd, mask, cookie, ln = struct.unpack_from("iIII", buf, off)
-        print(" ".join(v for k, v in names.items() if mask & k), flush=True)
+        w, mask, cookie, ln = struct.unpack_from("iIII", buf, off)
         off += 16 + ln
+        if w == sw:
+            sys.exit(0)
+        print(" ".join(v for k, v in names.items() if mask & k), flush=True)
 '
 
 for img in "${IMAGES[@]}"; do
@@ -75,18 +80,23 @@ for img in "${IMAGES[@]}"; do
 	meta=$(stat -c '%s %Y' "$img")
 	while read -r label cmdline; do
 		rm -rf "$S/out" "$S/out2"
-		python3 -c "$WATCH" "$img" > "$S/events" 2>&1 &
+		: > "$S/sentinel"
+		python3 -c "$WATCH" "$img" "$S/sentinel" > "$S/events" 2>&1 &
 		wpid=$!
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
+		for _ in $(seq 100); do
 			grep -q . "$S/events" && break
-			sleep 0.1
+			sleep 0.05
 		done
 		# shellcheck disable=SC2086
 		eval "timeout 60 \"\$SALVAGE\" $cmdline" > /dev/null 2>&1
-		sleep 0.1
+		: > "$S/sentinel"
+		for _ in $(seq 100); do
+			kill -0 $wpid 2>/dev/null || break
+			sleep 0.05
+		done
 		kill $wpid 2>/dev/null
 		wait $wpid 2>/dev/null
-		events=$(grep -v -e '^ready$' -e '^inotify unavailable$' "$S/events" | sort -u | tr '\n' ' ')
+		events=$(grep -v -e '^ready$' -e '^inotify unavailable$' "$S/events" | sort -u | tr '\n' ' ' | sed 's/ $//')
 		after=$(sha256sum < "$img")
 		meta2=$(stat -c '%s %Y' "$img")
 		if [ "$after" != "$before" ] || [ "$meta2" != "$meta" ]; then
