@@ -21,6 +21,8 @@ struct cli_src_opts {
 	uint32_t sb_bsize;
 	bool json;               /* --json */
 	bool quiet;              /* -q */
+	size_t cache_bytes;      /* block cache size (0: the reader's default) */
+	bool no_problem_print;   /* the command reports problems itself: count them only */
 };
 
 /* An opened source: the device stack, the filesystem, and the path inside it. */

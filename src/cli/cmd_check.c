@@ -174,6 +174,9 @@ int cmd_check(int argc, char **argv)
 		help();
 		return EXIT_USAGE;
 	}
+	/* check reports every problem itself, grouped by file; a small cache keeps its memory near e2fsck's */
+	o.no_problem_print = true;
+	o.cache_bytes = 256u << 10;
 	struct cli_src s;
 	int st = cli_open(arg, &o, &s);
 	if (st != EXIT_DONE) {

@@ -50,7 +50,7 @@ int cli_replay(struct cli_src *s, const struct cli_src_opts *o)
 		return EXIT_DONE;
 	}
 	struct sv_fs *nfs = NULL;
-	struct sv_fs_opts fo = { &s->report, o->sb_block, o->sb_bsize, 0 };
+	struct sv_fs_opts fo = { &s->report, o->sb_block, o->sb_bsize, o->cache_bytes };
 	char err[512];
 	st = sv_fs_open(ov, &fo, &nfs, err, sizeof err);
 	if (st != SV_OK) {

@@ -211,7 +211,7 @@ static int pick_volume(struct cli_src *s, const struct cli_src_opts *o)
 int cli_open(const char *arg, const struct cli_src_opts *o, struct cli_src *s)
 {
 	memset(s, 0, sizeof *s);
-	s->report.fn = cli_problem_print;
+	s->report.fn = o->no_problem_print ? NULL : cli_problem_print;
 	cli_split_source(arg, &s->source, &s->path);
 	char err[512];
 	int st = sv_dev_open_path(s->source, &s->base, err, sizeof err);
@@ -224,7 +224,7 @@ int cli_open(const char *arg, const struct cli_src_opts *o, struct cli_src *s)
 	int r = pick_volume(s, o);
 	if (r != EXIT_DONE)
 		return r;
-	struct sv_fs_opts fo = { &s->report, o->sb_block, o->sb_bsize, 0 };
+	struct sv_fs_opts fo = { &s->report, o->sb_block, o->sb_bsize, o->cache_bytes };
 	st = sv_fs_open(s->dev, &fo, &s->fs, err, sizeof err);
 	if (st != SV_OK) {
 		fprintf(stderr, "salvage: %s: %s\n", s->dev->name, err);

@@ -158,7 +158,7 @@ struct sv_fs_opts {
 	struct sv_report *report;   /* where damage goes; may be NULL */
 	int64_t sb_block;           /* -1: primary then backups; else this superblock (in blocks of sb_bsize) */
 	uint32_t sb_bsize;          /* block size for sb_block (0: try all) */
-	size_t cache_blocks;        /* 0: default (a few MiB) */
+	size_t cache_bytes;         /* block cache size; 0: default (8 MiB) */
 };
 /* Open: reads the superblock (falling back to backups when the primary is bad and
  * sb_block == -1), the group descriptors, and checks geometry. *out is set only on success.

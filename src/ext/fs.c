@@ -240,7 +240,7 @@ int sv_fs_open(struct sv_dev *dev, const struct sv_fs_opts *opts, struct sv_fs *
 	}
 	fs->dev = dev;
 	fs->rep = opts ? opts->report : NULL;
-	fs->cache_size_bytes = opts && opts->cache_blocks ? opts->cache_blocks * 4096 : DEFAULT_CACHE_BYTES;
+	fs->cache_size_bytes = opts && opts->cache_bytes ? opts->cache_bytes : DEFAULT_CACHE_BYTES;
 	char why[200] = "", why2[200] = "";
 	int st;
 
