@@ -122,7 +122,7 @@ else fail check_damage_dir "exit $rc; $(grep -m2 error "$T/out" | tr '\n' ' ')";
 # 4. extent block of /sparse (a depth-1 tree): its magic broken
 img=$T/ext.img
 cp "$T/ext4.img" "$img"
-leaf=$(debugfs -R "ex /sparse" "$img" 2>/dev/null | awk '$1 ~ /^0\// && $2 ~ /^1\// {print $6; exit}')
+leaf=$(debugfs -R "ex /sparse" "$img" 2>/dev/null | awk '$1 == "0/" && $3 == "1/" {print $8; exit}')
 if [ -z "$leaf" ]; then
 	skip check_damage_extent "no depth>0 extent tree in the test image"
 else
