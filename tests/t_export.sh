@@ -51,6 +51,8 @@ with open(P("sparse"), "wb") as f:
     f.seek(8 << 20); f.write(rnd(3, 4096))
     f.truncate(20 << 20)
 with open(P("allhole"), "wb") as f: f.truncate(10 << 20)
+with open(P("huge"), "wb") as f:              # over 8 GiB: pax size record when stored whole
+    f.seek(9 << 30); f.write(b"end of a 9 GiB file\n")
 w("hl_a", b"linked content\n")
 os.makedirs(P("sub"), exist_ok=True)
 os.link(P("hl_a"), P("sub/hl_b")); os.link(P("hl_a"), P("hl_c"))
@@ -91,31 +93,32 @@ for dp, dns, fns in sorted(os.walk(top), key=lambda x: -len(x[0])):
     os.utime(dp, (stamp, stamp + 11))
 PY
 
-# ---- the image ----
-IMG="$T/img"
-if ! mke2fs -q -F -t ext4 -b 4096 -I 256 -d "$T/tree" "$IMG" 64M >"$T/mke2fs.log" 2>&1; then
-	fail export-image "mke2fs -d failed: $(head -3 "$T/mke2fs.log")"
-	exit 0
-fi
-# nanoseconds and a pre-1970 time: mke2fs -d keeps whole seconds only, so set them with debugfs
-# (the *_extra field holds ns << 2 and two epoch bits) and the same on the tree
-cat >"$T/sif" <<'EOF'
-sif /old mtime @-300000000
-sif /old mtime_extra 493827156
-sif /ns mtime @1600000000
-sif /ns mtime_extra 3950617284
-EOF
-debugfs -w -f "$T/sif" "$IMG" >"$T/sif.log" 2>&1
+# ---- the images ----
+# mkimg NAME MKE2FS-OPTIONS...: an image of the tree, with the times mke2fs -d cannot store
+# (nanoseconds, before 1970) set by debugfs: *_extra holds ns << 2 and two epoch bits.
+mkimg() {
+	local img="$T/$1.img"; shift
+	if ! mke2fs -q -F "$@" -d "$T/tree" "$img" 64M >"$img.log" 2>&1; then
+		fail "export-image" "mke2fs $* -d failed: $(head -3 "$img.log")"
+		return 1
+	fi
+	cat >"$img.sif" <<-'EOF'
+	sif /old mtime @-300000000
+	sif /old mtime_extra 493827156
+	sif /ns mtime @1600000000
+	sif /ns mtime_extra 3950617284
+	EOF
+	debugfs -w -f "$img.sif" "$img" >"$img.sif.log" 2>&1
+}
+mkimg img -t ext4 -b 4096 -I 256 || exit 0
+IMG="$T/img.img"
 python3 - "$T/tree" <<'PY'
 import os, sys
 t = os.fsencode(sys.argv[1])
 os.utime(os.path.join(t, b"old"), ns=(0, -300000000 * 10**9 + 123456789))
 os.utime(os.path.join(t, b"ns"), ns=(0, 1600000000 * 10**9 + 987654321))
 PY
-# the directory times changed when the tree was written to: reset the root's children dirs
-python3 "$MANIFEST" $MOPT "$T/tree" >"$T/want" 2>"$T/want.err" || { fail export-manifest "$(head -3 "$T/want.err")"; exit 0; }
 
-manifest() { python3 "$MANIFEST" $MOPT "$@" "$1" 2>&1 | sed "s|$1|DIR|"; }
 compare() { # name dir [manifest options]
 	local name=$1 dir=$2; shift 2
 	python3 "$MANIFEST" $MOPT "$@" "$dir" >"$T/got.$name" 2>&1
@@ -207,7 +210,7 @@ fi
 # member names: ./ for the root, d/ for a directory, the basename for a file
 names=$("$SALVAGE" tar "$IMG:/sub" 2>/dev/null | tar -tf - | sort | tr '\n' ' ')
 one=$("$SALVAGE" tar "$IMG:/sub/.hidden" 2>/dev/null | tar -tf - | tr '\n' ' ')
-first=$(tar -tf "$T/a.tar" | head -1)
+first=$(tar -tf "$T/a.tar" 2>/dev/null | head -1)
 if [ "$names" = "sub/ sub/.hidden sub/hl_b sub/sym_dangling " ] && [ "$one" = ".hidden " ] && [ "$first" = "./" ]; then
 	pass tar-names
 else
@@ -225,6 +228,32 @@ if script -qc "true" /dev/null >/dev/null 2>&1; then
 	out=$(script -qc "$SALVAGE tar $IMG:/small" /dev/null 2>&1)
 	case "$out" in *terminal*) pass tar-refuse-tty ;; *) fail tar-refuse-tty "no refusal: $(echo "$out" | head -c 200)" ;; esac
 fi
+
+# over 8 GiB stored without holes: the size goes in a pax record (and base-256 in ustar)
+sz=$("$SALVAGE" tar --no-sparse "$IMG:/huge" 2>/dev/null | tar -tvf - 2>/dev/null | awk '{print $3}')
+if [ "$sz" = 9663676436 ]; then pass tar-8gib; else fail tar-8gib "GNU tar lists size '$sz', want 9663676436"; fi
+
+# ---- other layouts: block maps on 1 KiB blocks (ext2), inline data ----
+# mke2fs 1.47.0 -d -O inline_data mangles files with holes (wrong size, or all-hole files stored
+# as 60 inline bytes with a 10 MiB size), so those are left out of the inline image's comparison.
+for v in "ext2k -t ext2 -b 1024 -I 256" "inline -t ext4 -O inline_data -I 256"; do
+	set -- $v
+	name=$1; shift
+	mkimg "$name" "$@" || continue
+	X=$EXCL_SOCK
+	[ $name = inline ] && X="$X --exclude sparse --exclude allhole --exclude huge"
+	"$SALVAGE" cp $DEV $X "$T/$name.img:/" "$T/cp-$name" >/dev/null 2>"$T/cp-$name.err"
+	rc=$?
+	if [ $rc -eq 0 ]; then compare "cp-$name" "$T/cp-$name" $X
+	else fail "cp-$name" "exit $rc: $(head -c 300 "$T/cp-$name.err")"; fi
+	mkdir "$T/tar-$name"
+	if "$SALVAGE" tar $X "$T/$name.img:/" 2>"$T/tar-$name.err" | (cd "$T/tar-$name" && tar -xpf - --xattrs \
+		--xattrs-include='*' --numeric-owner --warning=no-unknown-keyword) 2>>"$T/tar-$name.err"; then
+		compare "tar-$name" "$T/tar-$name" $X
+	else
+		fail "tar-$name" "$(head -c 300 "$T/tar-$name.err")"
+	fi
+done
 
 # ---- du ----
 "$SALVAGE" du -b "$IMG:/" >"$T/du.out" 2>"$T/du.err"

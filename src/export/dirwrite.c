@@ -53,6 +53,7 @@ struct cp {
 	int fd;
 	const struct sv_walk_entry *e;
 	int werr;               /* errno of a failed write, 0 when none */
+	uint64_t wend;          /* end of the last write: no ftruncate needed when it is i_size */
 };
 
 static void note(struct cp *c, int kind, const char *path, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -266,27 +267,26 @@ static int write_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsi
 			return 1;
 		}
 		progress(c, bytes);
+		c->wend = off + bytes;
 	}
 	return 0;
 }
 
-/* Inline data (and anything the map cannot describe) through sv_file_read. */
-static int write_by_read(struct cp *c)
+/* Inline data: read once (damage reported once); a size past the inline bytes stays a hole. */
+static void write_inline(struct cp *c)
 {
 	const struct sv_inode *in = c->e->in;
-	for (uint64_t off = 0; off < in->size;) {
-		size_t n = in->size - off < c->bufcap ? (size_t)(in->size - off) : c->bufcap;
-		int st = sv_file_read(c->fs, in, off, c->buf, n);
-		(void)st;   /* damage was reported; the buffer holds what could be read */
-		int err = pwrite_all(c->fd, c->buf, n, off);
-		if (err) {
-			c->werr = err;
-			return -1;
-		}
-		progress(c, n);
-		off += n;
+	size_t n = 0;
+	sv_inline_read(c->fs, in, c->buf, c->bufcap, &n);
+	if (n > in->size)
+		n = (size_t)in->size;
+	int err = pwrite_all(c->fd, c->buf, n, 0);
+	if (err) {
+		c->werr = err;
+		return;
 	}
-	return 0;
+	progress(c, n);
+	c->wend = n;
 }
 
 /* Open name for writing, new. EEXIST under --force: the old entry is removed first. */
@@ -335,11 +335,12 @@ static int copy_reg(struct cp *c, const struct sv_walk_entry *e, int dirfd, cons
 	c->fd = fd;
 	c->e = e;
 	c->werr = 0;
+	c->wend = 0;
 	if (in->flags & EXT4_INLINE_DATA_FL)
-		write_by_read(c);
+		write_inline(c);
 	else
 		sv_file_map(c->fs, in, write_run, c);  /* map damage was reported; what could be mapped is written */
-	if (!c->werr && ftruncate(fd, (off_t)in->size) != 0)
+	if (!c->werr && c->wend != in->size && ftruncate(fd, (off_t)in->size) != 0)
 		c->werr = errno;
 	int r = c->werr;
 	if (r)

@@ -46,6 +46,9 @@ const char *sv_progress_line(const struct sv_progress *p, char *buf, size_t cap)
 			snprintf(eta, sizeof eta, ", %lu:%02lu left", s / 60, s % 60);
 	}
 	unsigned pct = p->total ? (unsigned)(p->done >= p->total ? 100 : (double)p->done * 100 / (double)p->total) : 100;
-	snprintf(buf, cap, "%s of %s (%u%%), %s/s%s", d, tot, pct, r, eta);
+	if (rate > 0)
+		snprintf(buf, cap, "%s of %s (%u%%), %s/s%s", d, tot, pct, r, eta);
+	else
+		snprintf(buf, cap, "%s of %s (%u%%)", d, tot, pct);
 	return buf;
 }

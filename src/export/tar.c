@@ -393,6 +393,8 @@ struct fdata {
 	const struct sv_inode *in;
 	int phase;
 	bool sparse;
+	bool inl;                /* inline data: its ilen bytes are in t->buf, the rest reads as zeros */
+	size_t ilen;
 	uint64_t pos;            /* file offset up to which runs were taken */
 	uint64_t left;           /* data bytes the header promised and not yet written */
 	uint64_t roff, rlen;     /* region being merged */
@@ -505,7 +507,17 @@ static int map_pass(struct tar *t, struct fdata *f, int phase)
 	f->phase = phase;
 	f->pos = 0;
 	f->rhave = false;
-	int r = sv_file_map(t->fs, f->in, tar_run, f);
+	int r = SV_OK;
+	if (!f->inl) {
+		r = sv_file_map(t->fs, f->in, tar_run, f);
+	} else if (phase != PH_DATA) {
+		if (f->ilen)
+			add_region(f, 0, f->ilen);
+	} else {
+		data_put(f, t->buf, f->ilen);
+		t->st->bytes += f->ilen;
+		f->pos = f->ilen;
+	}
 	if (phase != PH_DATA) {
 		if (f->rhave)
 			emit_region(f, f->roff, f->rlen);
@@ -527,8 +539,14 @@ static int write_reg(struct tar *t, const struct sv_walk_entry *e, const char *n
 	f.t = t;
 	f.in = in;
 	struct hdr m = { '0', name, nlen, NULL, 0, in->size, NULL, 0, true };
-	bool inl = in->flags & EXT4_INLINE_DATA_FL;
-	if (!inl && !t->o->no_sparse && in->size > 0) {
+	if (in->flags & EXT4_INLINE_DATA_FL) {
+		/* read once (damage reported once); a size past the inline bytes is a hole */
+		f.inl = true;
+		sv_inline_read(t->fs, in, t->buf, t->bufcap, &f.ilen);
+		if (f.ilen > in->size)
+			f.ilen = (size_t)in->size;
+	}
+	if (!t->o->no_sparse && in->size > 0) {
 		map_pass(t, &f, PH_COUNT);
 		if (f.data < in->size) {
 			f.sparse = true;
@@ -568,18 +586,8 @@ static int write_reg(struct tar *t, const struct sv_walk_entry *e, const char *n
 	if (st)
 		return st;
 	f.left = in->size;
-	if (inl) {
-		for (uint64_t off = 0; off < in->size && !t->werr;) {
-			size_t n = in->size - off < t->bufcap ? (size_t)(in->size - off) : t->bufcap;
-			sv_file_read(t->fs, in, off, t->buf, n);  /* damage reported; zeros where unreadable */
-			data_put(&f, t->buf, n);
-			t->st->bytes += n;
-			off += n;
-		}
-	} else {
-		f.sparse = false;
-		map_pass(t, &f, PH_DATA);
-	}
+	f.sparse = false;
+	map_pass(t, &f, PH_DATA);
 	data_zeros(&f, f.left);
 	out_zeros(t, pad512(in->size));
 	t->st->files++;
