@@ -84,6 +84,14 @@ if root:
     os.chown(P("sub"), 100000, 100001)
     w("hugeid", b"id over 2097151\n")
     os.chown(P("hugeid"), 3000000, 3000001)
+    import struct
+    # a POSIX ACL (user 1234 r--) and a file capability (cap_net_raw), as raw xattrs
+    acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", t, p, i) for t, p, i in
+        ((1, 6, 0xffffffff), (2, 4, 1234), (4, 4, 0xffffffff), (0x10, 4, 0xffffffff), (0x20, 4, 0xffffffff)))
+    w("acl", b"with an ACL\n", 0o644)
+    os.setxattr(P("acl"), b"system.posix_acl_access", acl)
+    w("cap", b"with a capability\n", 0o755)
+    os.setxattr(P("cap"), b"security.capability", struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0))
 # whole-second times everywhere (mke2fs -d stores seconds only), directories last, deepest first
 stamp = 1500000000
 for dp, dns, fns in sorted(os.walk(top), key=lambda x: -len(x[0])):

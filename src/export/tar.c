@@ -240,10 +240,46 @@ struct xw {
 	const struct sv_walk_entry *e;
 };
 
+/* POSIX ACLs (the reader hands them over in the posix_acl_xattr form: le32 version 2, then
+ * 8-byte entries le16 tag, le16 perm, le32 id) also go out as star's SCHILY.acl.* text, which is
+ * what bsdtar restores ACLs from (GNU tar takes either). Ids double as names: "user:1234:r--:1234". */
+static void acl_text(struct tbuf *b, const char *key, const uint8_t *v, size_t len)
+{
+	if (len < 4 || sv_le32(v) != 2 || (len - 4) % 8)
+		return;
+	struct tbuf txt = { 0 };
+	for (size_t off = 4; off < len; off += 8) {
+		unsigned tag = sv_le16(v + off), perm = sv_le16(v + off + 2);
+		uint32_t id = sv_le32(v + off + 4);
+		const char *kind = tag == 0x01 || tag == 0x02 ? "user" : tag == 0x04 || tag == 0x08 ? "group"
+				 : tag == 0x10 ? "mask" : tag == 0x20 ? "other" : NULL;
+		if (!kind) {
+			free(txt.p);
+			return;
+		}
+		char e[64];
+		char rwx[4] = { perm & 4 ? 'r' : '-', perm & 2 ? 'w' : '-', perm & 1 ? 'x' : '-', 0 };
+		if (tag == 0x02 || tag == 0x08)
+			snprintf(e, sizeof e, "%s%s:%u:%s:%u", txt.len ? "," : "", kind, id, rwx, id);
+		else
+			snprintf(e, sizeof e, "%s%s::%s", txt.len ? "," : "", kind, rwx);
+		tb_str(&txt, e);
+	}
+	if (txt.oom)
+		b->oom = true;
+	else if (txt.len)
+		pax_rec(b, key, txt.p, txt.len);
+	free(txt.p);
+}
+
 static int xattr_rec(void *ctx, const struct sv_xattr *x)
 {
 	struct xw *xw = ctx;
 	struct tar *t = xw->t;
+	if (!strcmp(x->name, "system.posix_acl_access"))
+		acl_text(&t->pax, "SCHILY.acl.access", x->value, x->value_len);
+	else if (!strcmp(x->name, "system.posix_acl_default"))
+		acl_text(&t->pax, "SCHILY.acl.default", x->value, x->value_len);
 	if (strchr(x->name, '=') || strchr(x->name, '\n')) {
 		if (t->o->note)
 			t->o->note(t->o->note_ctx, SV_NOTE_XATTR, xw->e->path,
