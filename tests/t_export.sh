@@ -263,6 +263,30 @@ for v in "ext2k -t ext2 -b 1024 -I 256" "inline -t ext4 -O inline_data -I 256"; 
 	fi
 done
 
+# ---- damage: a directory cycle, a name with '/', a second ".." that is a file ----
+mkdir -p "$T/dtree/a/b" "$T/dtree/c"
+echo hi >"$T/dtree/a/b/f"; echo x >"$T/dtree/c/BADNAME1"; echo y >"$T/dtree/c/DOTDOT"
+if mke2fs -q -F -t ext4 -O ^metadata_csum -d "$T/dtree" "$T/d.img" 16M >/dev/null 2>&1 &&
+	debugfs -w -R "link /a /a/b/loop" "$T/d.img" >/dev/null 2>&1 && python3 - "$T/d.img" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read())
+i = b.find(b"BADNAME1"); b[i:i + 8] = b"BAD/AME1"
+i = b.find(b"DOTDOT"); b[i - 2] = 2; b[i:i + 2] = b".."   # name_len is 2 bytes before the name
+open(p, "wb").write(b)
+PY
+then
+	"$SALVAGE" cp "$T/d.img:/" "$T/dout" >/dev/null 2>"$T/d.err"
+	rc=$?
+	n=$(find "$T/dout" -name '__salvage_badname_*' | wc -l)
+	if [ $rc -eq 1 ] && grep -q "cycle" "$T/d.err" && [ "$n" = 2 ] && [ -f "$T/dout/a/b/f" ] &&
+		[ ! -e "$T/dout/a/b/loop" ]; then pass cp-damage
+	else fail cp-damage "exit $rc, $n renamed: $(head -c 300 "$T/d.err")"; fi
+	list=$("$SALVAGE" tar "$T/d.img:/" 2>/dev/null | tar -tf - | grep -c badname)
+	[ "$list" = 2 ] && pass tar-damage || fail tar-damage "$list renamed members, want 2"
+else
+	skip cp-damage "could not build the damaged image"
+fi
+
 # ---- du ----
 "$SALVAGE" du -b "$IMG:/" >"$T/du.out" 2>"$T/du.err"
 rc=$?

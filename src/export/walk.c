@@ -180,7 +180,11 @@ static int dir_entry(void *ctx, const struct sv_dirent *de)
 {
 	struct level *lv = ctx;
 	struct walk *w = lv->w;
-	if ((de->name_len == 1 && de->name[0] == '.') || (de->name_len == 2 && de->name[0] == '.' && de->name[1] == '.'))
+	/* "." and ".." are skipped; one that says it is not a directory is damage, and its file is
+	 * kept under a safe name below */
+	bool dots = (de->name_len == 1 && de->name[0] == '.') ||
+		    (de->name_len == 2 && de->name[0] == '.' && de->name[1] == '.');
+	if (dots && (de->file_type == EXT4_FT_DIR || de->file_type == EXT4_FT_UNKNOWN))
 		return 0;
 	w->len = lv->plen;
 	int st = append(w, "/", 1);
