@@ -32,6 +32,7 @@ Options:
   --no-sockets      leave out sockets (cp and tar do not copy them)
   --exclude PATH    leave out PATH and everything under it (repeatable)
   --no-root-times   leave out mtime/atime of "." only
+  --drop-xattr NAME leave out the xattr NAME everywhere (repeatable)
   --extra-xattrs F  add xattrs listed in F ("PATH NAME VALUEFILE" lines) to
                     the manifest (values the source filesystem cannot hold)
 Files are opened with O_NOATIME where permitted, and every entry is lstat'ed
@@ -85,7 +86,7 @@ def content_hash(fd, size):
     return h.hexdigest()
 
 
-def xattrs(name, dir_fd):
+def xattrs(name, dir_fd, drop=()):
     # os.listxattr has no dir_fd; use /proc/self/fd/N/name
     path = b"/proc/self/fd/%d/%s" % (dir_fd, name) if dir_fd is not None else name
     try:
@@ -94,6 +95,8 @@ def xattrs(name, dir_fd):
         return "?"
     out = []
     for n in names:
+        if n in drop:
+            continue
         try:
             v = os.getxattr(path, n, follow_symlinks=False)
             out.append("%s=%s/%d" % (esc(n.encode()), hashlib.sha256(v).hexdigest()[:16], len(v)))
@@ -112,6 +115,7 @@ def main(argv):
             "lostfound": True, "roottimes": True, "sockets": True}
     excl = set()
     extra_file = None
+    drop = set()
     args = []
     i = 0
     while i < len(argv):
@@ -126,6 +130,8 @@ def main(argv):
         elif a == "--no-root-times": opts["roottimes"] = False
         elif a == "--time-res":
             i += 1; opts["res"] = argv[i]
+        elif a == "--drop-xattr":
+            i += 1; drop.add(argv[i])
         elif a == "--extra-xattrs":
             i += 1; extra_file = argv[i]
         elif a == "--exclude":
@@ -171,7 +177,7 @@ def main(argv):
             data = "target=" + esc(os.readlink(name, dir_fd=dir_fd))
         elif stat.S_ISCHR(m) or stat.S_ISBLK(m):
             data = "rdev=%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
-        xa = xattrs(name, dir_fd) if opts["xattrs"] else None
+        xa = xattrs(name, dir_fd, drop) if opts["xattrs"] else None
         entries.append((rel, st, data, xa))
         if stat.S_ISDIR(m):
             dfd = open_noatime(name, dir_fd, os.O_RDONLY | os.O_DIRECTORY)
@@ -197,6 +203,8 @@ def main(argv):
         add = {}
         for line in open(extra_file):
             p, n, vf = line.split()
+            if n in drop:
+                continue
             with open(vf, "rb") as f:
                 v = f.read()
             add.setdefault(os.fsencode(p), []).append(

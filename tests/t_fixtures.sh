@@ -69,6 +69,42 @@ compare() {
 	fi
 }
 
+# Can the scratch filesystem hold an 8000-byte xattr value (the ea_inode
+# one)?  If not, salvage cp and tar -x cannot keep it there: leave it out of
+# those comparisons and check it in the tar stream itself instead.
+DROP=""
+if ! python3 -c 'import os,sys; open(sys.argv[1],"w").close(); os.setxattr(sys.argv[1], "user.huge", bytes(8000))' "$S/xattr-probe" 2>/dev/null; then
+	DROP="--drop-xattr user.huge"
+fi
+rm -f "$S/xattr-probe"
+
+# tar_xattr IMG PATH NAME VALUEFILE: the pax header of PATH in `salvage tar`
+# carries SCHILY.xattr.NAME with exactly the bytes of VALUEFILE
+tar_xattr() {
+	"$SALVAGE" tar "$1:$2" 2>/dev/null | python3 -c '
+import sys
+want, val = ("SCHILY.xattr." + sys.argv[1]).encode(), open(sys.argv[2], "rb").read()
+data, off = sys.stdin.buffer.read(), 0
+while off + 512 <= len(data):
+    h = data[off:off + 512]
+    if h == bytes(512):
+        break
+    size = int(h[124:136].strip(b"\0 ") or b"0", 8)
+    body = data[off + 512:off + 512 + size]
+    if h[156:157] == b"x":
+        p = 0
+        while p < len(body):
+            sp = body.index(b" ", p)
+            n = int(body[p:sp])
+            k, _, v = body[sp + 1:p + n - 1].partition(b"=")
+            if k == want:
+                sys.exit(0 if v == val else 1)
+            p += n
+    off += 512 + (size + 511) // 512 * 512
+sys.exit(1)
+' "$3" "$4"
+}
+
 mount_ok=0
 mount_failed=0
 have_salvage=1
@@ -84,7 +120,7 @@ while read -r name tree opts; do
 	# salvage cp and tar leave sockets out by design (a socket means nothing
 	# without its program; tar has no socket type)
 	# shellcheck disable=SC2086
-	$MAN --no-lostfound --no-sockets $opts "$FX/trees/$tree" > "$S/tree-nosock.man"
+	$MAN --no-lostfound --no-sockets $DROP $opts "$FX/trees/$tree" > "$S/tree-nosock.man"
 	# the tree side gets --extra-xattrs, the image side must not
 	iopts=$(echo " $opts " | sed 's/ --extra-xattrs [^ ]*//')
 
@@ -95,8 +131,8 @@ while read -r name tree opts; do
 		# shellcheck disable=SC2086
 		$MAN --no-lostfound $iopts "$MNT" > "$S/mnt.man"
 		compare "fixtures/$name/fixture: kernel mount == source tree" "$S/tree.man" "$S/mnt.man"
-		$MAN --no-sockets --atime "$MNT" > "$S/mnt-atime.man"
-		$MAN --no-sockets "$MNT" > "$S/mnt-all.man"
+		$MAN --no-sockets $DROP --atime "$MNT" > "$S/mnt-atime.man"
+		$MAN --no-sockets $DROP "$MNT" > "$S/mnt-all.man"
 		umount "$MNT"
 	else
 		echo "SKIP fixtures/$name/kernel: the kernel cannot mount this image: $(grep -v '^ *dmesg' "$S/mount.err" | head -1)"
@@ -118,8 +154,11 @@ while read -r name tree opts; do
 		head -5 "$S/cp.log"
 	fi
 	if [ -d "$out" ]; then
+		# the atime manifest first: readlink updates a symlink's atime, so
+		# any earlier walk of OUT would change what it reports
+		[ $mounted = 1 ] && $MAN --no-sockets $DROP --atime "$out" > "$S/cp-atime.man"
 		# shellcheck disable=SC2086
-		$MAN --no-lostfound --no-sockets $iopts "$out" > "$S/cp.man"
+		$MAN --no-lostfound --no-sockets $DROP $iopts "$out" > "$S/cp.man"
 		compare "fixtures/$name/cp: salvage cp == source tree" "$S/tree-nosock.man" "$S/cp.man"
 		f="$out/sparse/huge_4g5"
 		if [ -f "$f" ]; then
@@ -132,7 +171,6 @@ while read -r name tree opts; do
 		fi
 		# (c) kernel oracle, cp side
 		if [ $mounted = 1 ]; then
-			$MAN --no-sockets --atime "$out" > "$S/cp-atime.man"
 			compare "fixtures/$name/kernel: salvage cp == kernel mount (incl. atime, lost+found)" \
 				"$S/mnt-atime.man" "$S/cp-atime.man"
 		fi
@@ -153,14 +191,23 @@ while read -r name tree opts; do
 		head -3 "$S/tar.log" "$S/untar.log"
 	fi
 	# shellcheck disable=SC2086
-	$MAN --no-lostfound --no-sockets $iopts "$out" > "$S/tar.man"
+	$MAN --no-lostfound --no-sockets $DROP $iopts "$out" > "$S/tar.man"
 	compare "fixtures/$name/tar: salvage tar | tar -x == source tree" "$S/tree-nosock.man" "$S/tar.man"
 	if [ $mounted = 1 ]; then
-		$MAN --no-sockets "$out" > "$S/tar-all.man"
+		$MAN --no-sockets $DROP "$out" > "$S/tar-all.man"
 		compare "fixtures/$name/kernel-tar: salvage tar | tar -x == kernel mount (incl. lost+found)" \
 			"$S/mnt-all.man" "$S/tar-all.man"
 	fi
 	rm -rf --one-file-system "$out"
+	if [ -n "$DROP" ] && [ -f "$FX/trees/$tree.xattrs" ]; then
+		while read -r xp xn xf; do
+			if tar_xattr "$img" "/$xp" "$xn" "$xf"; then
+				echo "PASS fixtures/$name/tar-xattr: $xn of /$xp is in the pax header (scratch fs cannot hold it)"
+			else
+				echo "FAIL fixtures/$name/tar-xattr: $xn of /$xp missing or wrong in the pax header"
+			fi
+		done < "$FX/trees/$tree.xattrs"
+	fi
 done < "$FX/images.list"
 
 if [ $mount_ok = 0 ] && [ $mount_failed -gt 0 ]; then
