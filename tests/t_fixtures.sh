@@ -135,7 +135,7 @@ while read -r name tree opts; do
 		$MAN --no-sockets $DROP "$MNT" > "$S/mnt-all.man"
 		umount "$MNT"
 	else
-		echo "SKIP fixtures/$name/kernel: the kernel cannot mount this image: $(grep -v '^ *dmesg' "$S/mount.err" | head -1)"
+		echo "SKIP fixtures/$name/kernel: the kernel cannot mount this image: $(grep -v '^ *dmesg' "$S/mount.err" | head -1 | sed 's/^mount: [^:]*: //')"
 		mount_failed=$((mount_failed + 1))
 	fi
 
