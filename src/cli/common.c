@@ -25,9 +25,13 @@ void cli_split_source(const char *arg, char **source, char **path)
 				break;
 			}
 	}
+	size_t al = strlen(arg);
 	if (colon) {
 		*source = strndup(arg, (size_t)(colon - arg));
 		*path = strdup(colon + 1);
+	} else if (al > 1 && arg[al - 1] == ':' && stat(arg, &st) != 0) {
+		*source = strndup(arg, al - 1);   /* "IMG:" means the root of IMG */
+		*path = strdup("/");
 	} else {
 		*source = strdup(arg);
 		*path = strdup("/");
