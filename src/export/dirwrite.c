@@ -147,8 +147,10 @@ static int set_one_xattr(void *ctx, const struct sv_xattr *x)
 	}
 	int r = xc->fd >= 0 ? sv_os_fsetxattr(xc->fd, x->name, x->value, x->value_len)
 			    : sv_os_lsetxattr(xc->path, x->name, x->value, x->value_len);
+	/* The destination refused a value the source holds: data was lost, so it counts as a failed write
+	 * (exit 1), unlike the platform or privilege limits noted once above. */
 	if (r != 0)
-		note(c, SV_NOTE_XATTR, xc->e->path, "extended attribute %s (%zu bytes) not kept: %s", x->name,
+		note(c, SV_NOTE_WRITE, xc->e->path, "extended attribute %s (%zu bytes) not kept: %s", x->name,
 		     x->value_len, strerror(errno));
 	return 0;
 }
