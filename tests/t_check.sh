@@ -72,6 +72,44 @@ else
 	fi
 fi
 
+# kernel-written htree directories with interior index nodes (metadata_csum): clean; then a flipped
+# byte in an interior index block must be reported against the directory's path
+himg=$T/htree.img
+if [ "$(id -u)" != 0 ]; then
+	skip check_kernel_htree "not root (loop mounts need root)"
+else
+	mke2fs -q -F -t ext4 -O metadata_csum,dir_index -b 4096 -N 16384 "$himg" 64M >/dev/null 2>&1
+	mkdir -p "$T/mnt"
+	if mount -o loop "$himg" "$T/mnt" 2>/dev/null; then
+		mkdir -p "$T/mnt/big" "$T/mnt/mid"
+		long=$(printf 'n%.0s' $(seq 1 200))
+		(cd "$T/mnt/big" && seq 1 12000 | sed "s/^/$long/" | xargs touch)
+		(cd "$T/mnt/mid" && seq 1 3000 | sed "s/^/${long:0:60}/" | xargs touch)
+		(cd "$T/mnt/big" && seq 1 3 12000 | sed "s/^/$long/" | xargs rm -f)
+		sync
+		umount "$T/mnt"
+		rc=$(run_check "$himg")
+		if [ "$rc" = 0 ]; then pass check_kernel_htree_clean
+		else fail check_kernel_htree_clean "exit $rc: $(grep -m1 error "$T/out")"; fi
+		# the root's first entry names the first interior node's logical block
+		r=$(debugfs -R "bmap /big 0" "$himg" 2>/dev/null)
+		lv=$(od -An -tu1 -j $((r * 4096 + 0x1E)) -N1 "$himg" | tr -d ' ')
+		lb=$(od -An -tu4 -j $((r * 4096 + 0x20 + 4)) -N4 "$himg" | tr -d ' ')
+		if [ "$lv" != 1 ]; then
+			skip check_damage_htree "the kernel did not build a two-level index (levels=$lv)"
+		else
+			ib=$(debugfs -R "bmap /big $((lb & 0x0FFFFFFF))" "$himg" 2>/dev/null)
+			flip "$himg" $((ib * 4096 + 8 + 8 + 1)) 0x10
+			rc=$(run_check "$himg")
+			if [ "$rc" = 1 ] && grep -A3 '^/big (inode' "$T/out" | grep -q "dir_csum: index block $ib fails its checksum"
+			then pass check_damage_htree
+			else fail check_damage_htree "exit $rc; $(grep -m2 error "$T/out" | tr '\n' ' ')"; fi
+		fi
+	else
+		skip check_kernel_htree "loop mount not available here"
+	fi
+fi
+
 # where is an inode: "located at block B, offset 0xO"
 inode_off() {
 	local line blk off
