@@ -40,6 +40,12 @@ void ck_super(struct ck *c)
 	if (sb->s_free_inodes_count > sb->s_inodes_count)
 		ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "free inode count %u exceeds the inode count %u",
 		       sb->s_free_inodes_count, sb->s_inodes_count);
+	/* The kernel clears "valid" while it has the filesystem mounted without a journal (and on some
+	 * errors); finding it clear means the last writes may be incomplete. e2fsck counts it. */
+	if (!(sb->s_state & 1) && !((sb->s_feature_compat & EXT4_FEATURE_COMPAT_HAS_JOURNAL) &&
+				     (sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_RECOVER)))
+		ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "the filesystem was not cleanly unmounted (state 0x%x): writes "
+		       "in flight at the crash may be missing; check the newest files", sb->s_state);
 	if (sb->s_rev_level > 0 && (sb->s_first_ino < 11 || sb->s_first_ino > sb->s_inodes_count))
 		ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "first non-reserved inode %u is out of range", sb->s_first_ino);
 	if (c->isize < 128 || c->isize > c->bsize || (c->isize & (c->isize - 1)))
