@@ -36,6 +36,37 @@ int sv_fs_read_block(struct sv_fs *fs, uint64_t blk, void *buf)
 	return st;
 }
 
+#define RA_WINDOW (1u << 20)     /* bytes read ahead at once */
+#define RA_SMALL (128u << 10)     /* reads up to this size may go through the window */
+#define RA_GAP 64                 /* blocks a read may skip and still count as sequential */
+
+/* Serve a small read from the read-ahead window, refilling it when reads move forward through the
+ * disk. Returns false when the caller should read directly. */
+static bool ra_read(struct sv_fs *fs, uint64_t blk, uint64_t count, void *buf)
+{
+	uint64_t len = count * fs->bsize;
+	if (fs->ra_n && blk >= fs->ra_blk && blk + count <= fs->ra_blk + fs->ra_n) {
+		memcpy(buf, fs->ra_buf + (blk - fs->ra_blk) * fs->bsize, (size_t)len);
+		return true;
+	}
+	if (len > RA_SMALL || blk < fs->last_end || blk - fs->last_end > RA_GAP)
+		return false;
+	if (!fs->ra_buf && !(fs->ra_buf = malloc(RA_WINDOW)))
+		return false;
+	uint64_t n = RA_WINDOW / fs->bsize;
+	if (n > fs->sb.s_blocks_count - blk)
+		n = fs->sb.s_blocks_count - blk;
+	if (n * fs->bsize + blk * fs->bsize > fs->dev->size)
+		n = fs->dev->size > blk * fs->bsize ? (fs->dev->size - blk * fs->bsize) / fs->bsize : 0;
+	fs->ra_n = 0;
+	if (n < count || sv_dev_read(fs->dev, blk * fs->bsize, fs->ra_buf, (size_t)(n * fs->bsize)) != SV_OK)
+		return false;   /* a bad sector somewhere in the window: read just what was asked */
+	fs->ra_blk = blk;
+	fs->ra_n = n;
+	memcpy(buf, fs->ra_buf, (size_t)len);
+	return true;
+}
+
 int sv_fs_read_blocks(struct sv_fs *fs, uint64_t blk, uint64_t count, void *buf)
 {
 	uint64_t off, len;
@@ -47,6 +78,10 @@ int sv_fs_read_blocks(struct sv_fs *fs, uint64_t blk, uint64_t count, void *buf)
 			memset(buf, 0, (size_t)(count * fs->bsize));
 		return SV_ERR_CORRUPT;
 	}
+	bool hit = ra_read(fs, blk, count, buf);
+	fs->last_end = blk + count;
+	if (hit)
+		return SV_OK;
 	int st = sv_dev_read(fs->dev, off, buf, (size_t)len);
 	if (st != SV_OK)
 		sv_report(fs->rep, SV_PB_IO, 0, blk, "cannot read blocks %llu-%llu of %s; their bytes read as zeros",
@@ -58,6 +93,7 @@ void sv_fs_set_dev(struct sv_fs *fs, struct sv_dev *dev)
 {
 	sv_cache_close(fs->cache);
 	fs->cache = NULL;
+	fs->ra_n = 0;
 	fs->dev = dev;
 	if (sv_cache_open(dev, fs->bsize, fs->cache_blocks, &fs->cache) != SV_OK)
 		fs->cache = NULL;
@@ -68,6 +104,7 @@ void sv_fs_close(struct sv_fs *fs)
 	if (!fs)
 		return;
 	sv_cache_close(fs->cache);
+	free(fs->ra_buf);
 	free(fs->groups);
 	free(fs);
 }

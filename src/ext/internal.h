@@ -23,6 +23,12 @@ struct sv_fs {
 	struct sv_group *groups;   /* ngroups entries */
 	size_t cache_blocks;
 	size_t cache_size_bytes;
+	/* Read-ahead window for bulk data (sv_fs_read_blocks): small reads that follow each other on
+	 * disk, as the files of one directory usually do, are served from one large read. */
+	uint8_t *ra_buf;
+	uint64_t ra_blk;           /* first block in the window */
+	uint64_t ra_n;             /* blocks valid in the window (0: empty) */
+	uint64_t last_end;         /* block after the previous bulk read */
 };
 
 /* superblock.c */
