@@ -50,8 +50,13 @@ static const char *ea_block_bad(struct ck *c, const uint8_t *b, uint64_t blk)
 		size_t esz = (16 + (size_t)nlen + 3) & ~(size_t)3;
 		if (pos + esz > c->bsize)
 			return "an entry runs past the end of the block";
-		if (vino)
+		if (vino) {
 			c->cur_ea_inum = true;
+			if (!vsize)
+				return "an attribute kept in an EA inode has value size 0";
+			if (!(c->sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_EA_INODE))
+				return "an attribute refers to an EA inode but the filesystem lacks the ea_inode feature";
+		}
 		if (vino == 0 && vsize) {
 			if ((size_t)voff + vsize > c->bsize || voff < 32)
 				return "a value lies outside the block";
