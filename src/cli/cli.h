@@ -45,6 +45,14 @@ void cli_split_source(const char *arg, char **source, char **path);
  * 0 if not a common option, -1 on a usage error (message printed). */
 int cli_parse_src_opt(int argc, char **argv, int *i, struct cli_src_opts *o);
 void cli_src_opts_init(struct cli_src_opts *o);
+/* Command-specific flags for cli_parse_args: return 1 if argv[*i] (and any value, advancing *i)
+ * was taken, 0 if not this command's, -1 on a usage error (message printed). */
+typedef int (*cli_flag_fn)(void *ctx, int argc, char **argv, int *i);
+/* Parse a command line of common options, the command's own flags and one SOURCE[:PATH].
+ * Returns EXIT_DONE with *arg set; -1 when --help was printed (exit 0); EXIT_USAGE after
+ * printing what was wrong. flag may be NULL. */
+int cli_parse_args(int argc, char **argv, struct cli_src_opts *o, void (*help)(void), cli_flag_fn flag, void *ctx,
+		   const char **arg);
 /* Open arg as a source with a filesystem. Prints a message and returns EXIT_UNREADABLE or
  * EXIT_USAGE on failure, EXIT_DONE on success. */
 int cli_open(const char *arg, const struct cli_src_opts *o, struct cli_src *s);

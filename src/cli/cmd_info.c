@@ -8,36 +8,24 @@ static void help(void)
 	       "The superblock in plain words and a summary of the block groups; -g lists every group.\n");
 }
 
+static int groups_flag(void *ctx, int argc, char **argv, int *i)
+{
+	(void)argc;
+	if (strcmp(argv[*i], "-g") && strcmp(argv[*i], "--groups"))
+		return 0;
+	*(bool *)ctx = true;
+	return 1;
+}
+
 int cmd_info(int argc, char **argv)
 {
 	struct cli_src_opts o;
 	cli_src_opts_init(&o);
-	const char *arg = NULL;
+	const char *arg;
 	bool groups = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			help();
-			return EXIT_DONE;
-		}
-		int r = cli_parse_src_opt(argc, argv, &i, &o);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
-		if (!strcmp(argv[i], "-g") || !strcmp(argv[i], "--groups")) {
-			groups = true;
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "salvage info: unknown option %s (see --help)\n", argv[i]);
-			return EXIT_USAGE;
-		}
-		arg = argv[i];
-	}
-	if (!arg) {
-		help();
-		return EXIT_USAGE;
-	}
+	int pa = cli_parse_args(argc, argv, &o, help, groups_flag, &groups, &arg);
+	if (pa != EXIT_DONE)
+		return pa < 0 ? EXIT_DONE : pa;
 	struct cli_src s;
 	int st = cli_open(arg, &o, &s);
 	if (st != EXIT_DONE) {

@@ -172,47 +172,43 @@ static void list_dir(struct cli_src *s, struct ls_opts *lo, const char *dir, uin
 	entlist_free(&l);
 }
 
+static void ls_help(void)
+{
+	printf("usage: salvage ls [-l] [-R] [--json] SOURCE[:PATH]\n\n"
+	       "Lists a directory of the filesystem (sorted by name); -l long format with mode, links,\n"
+	       "owner, group, size, modification time and symlink targets; -R recursive.\n");
+}
+
+/* -l, -R and their bundles (-lR) */
+static int ls_flag(void *ctx, int argc, char **argv, int *i)
+{
+	(void)argc;
+	struct ls_opts *lo = ctx;
+	const char *a = argv[*i];
+	if (a[0] != '-' || !a[1] || a[1] == '-')
+		return 0;
+	for (const char *f = a + 1; *f; f++) {
+		if (*f == 'l')
+			lo->lng = true;
+		else if (*f == 'R')
+			lo->rec = true;
+		else {
+			fprintf(stderr, "salvage ls: unknown option -%c (see --help)\n", *f);
+			return -1;
+		}
+	}
+	return 1;
+}
+
 int cmd_ls(int argc, char **argv)
 {
 	struct cli_src_opts o;
 	cli_src_opts_init(&o);
 	struct ls_opts lo = { 0 };
-	const char *arg = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: salvage ls [-l] [-R] [--json] SOURCE[:PATH]\n\n"
-			       "Lists a directory of the filesystem (sorted by name); -l long format with mode, links,\n"
-			       "owner, group, size, modification time and symlink targets; -R recursive.\n");
-			return EXIT_DONE;
-		}
-		int r = cli_parse_src_opt(argc, argv, &i, &o);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
-		if (argv[i][0] == '-' && argv[i][1] && argv[i][1] != '-') {
-			for (const char *f = argv[i] + 1; *f; f++) {
-				if (*f == 'l')
-					lo.lng = true;
-				else if (*f == 'R')
-					lo.rec = true;
-				else {
-					fprintf(stderr, "salvage ls: unknown option -%c (see --help)\n", *f);
-					return EXIT_USAGE;
-				}
-			}
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "salvage ls: unknown option %s (see --help)\n", argv[i]);
-			return EXIT_USAGE;
-		}
-		arg = argv[i];
-	}
-	if (!arg) {
-		fprintf(stderr, "usage: salvage ls [-l] [-R] [--json] SOURCE[:PATH]\n");
-		return EXIT_USAGE;
-	}
+	const char *arg;
+	int pa = cli_parse_args(argc, argv, &o, ls_help, ls_flag, &lo, &arg);
+	if (pa != EXIT_DONE)
+		return pa < 0 ? EXIT_DONE : pa;
 	lo.json = o.json;
 	lo.first_json = 1;
 	struct cli_src s;
@@ -313,27 +309,20 @@ static int print_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsi
 	return 0;
 }
 
+static void stat_help(void)
+{
+	printf("usage: salvage stat [--json] SOURCE:PATH\n\nEverything about one file: inode, type, mode, "
+	       "owner, size, times to the nanosecond, flags, blocks, extended attributes.\n");
+}
+
 int cmd_stat(int argc, char **argv)
 {
 	struct cli_src_opts o;
 	cli_src_opts_init(&o);
-	const char *arg = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: salvage stat [--json] SOURCE:PATH\n\nEverything about one file: inode, type, mode, "
-			       "owner, size, times to the nanosecond, flags, blocks, extended attributes.\n");
-			return EXIT_DONE;
-		}
-		int r = cli_parse_src_opt(argc, argv, &i, &o);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (!r)
-			arg = argv[i];
-	}
-	if (!arg) {
-		fprintf(stderr, "usage: salvage stat [--json] SOURCE:PATH\n");
-		return EXIT_USAGE;
-	}
+	const char *arg;
+	int pa = cli_parse_args(argc, argv, &o, stat_help, NULL, NULL, &arg);
+	if (pa != EXIT_DONE)
+		return pa < 0 ? EXIT_DONE : pa;
 	struct cli_src s;
 	int st = cli_open(arg, &o, &s);
 	if (st != EXIT_DONE) {
@@ -422,26 +411,19 @@ int cmd_stat(int argc, char **argv)
 	return ex;
 }
 
+static void cat_help(void)
+{
+	printf("usage: salvage cat SOURCE:PATH\n\nWrites the file's content to stdout (holes as zeros).\n");
+}
+
 int cmd_cat(int argc, char **argv)
 {
 	struct cli_src_opts o;
 	cli_src_opts_init(&o);
-	const char *arg = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: salvage cat SOURCE:PATH\n\nWrites the file's content to stdout (holes as zeros).\n");
-			return EXIT_DONE;
-		}
-		int r = cli_parse_src_opt(argc, argv, &i, &o);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (!r)
-			arg = argv[i];
-	}
-	if (!arg) {
-		fprintf(stderr, "usage: salvage cat SOURCE:PATH\n");
-		return EXIT_USAGE;
-	}
+	const char *arg;
+	int pa = cli_parse_args(argc, argv, &o, cat_help, NULL, NULL, &arg);
+	if (pa != EXIT_DONE)
+		return pa < 0 ? EXIT_DONE : pa;
 	struct cli_src s;
 	int st = cli_open(arg, &o, &s);
 	if (st != EXIT_DONE) {

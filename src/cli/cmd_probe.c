@@ -127,31 +127,10 @@ int cmd_probe(int argc, char **argv)
 {
 	struct cli_src_opts o;
 	cli_src_opts_init(&o);
-	const char *arg = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			help();
-			return EXIT_DONE;
-		}
-		int r = cli_parse_src_opt(argc, argv, &i, &o);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
-		if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "salvage probe: unknown option %s (see --help)\n", argv[i]);
-			return EXIT_USAGE;
-		}
-		if (arg) {
-			fprintf(stderr, "salvage probe: one SOURCE at a time\n");
-			return EXIT_USAGE;
-		}
-		arg = argv[i];
-	}
-	if (!arg) {
-		help();
-		return EXIT_USAGE;
-	}
+	const char *arg;
+	int pa = cli_parse_args(argc, argv, &o, help, NULL, NULL, &arg);
+	if (pa != EXIT_DONE)
+		return pa < 0 ? EXIT_DONE : pa;
 	struct cli_src s;
 	memset(&s, 0, sizeof s);
 	s.report.fn = cli_problem_print;

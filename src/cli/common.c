@@ -117,6 +117,39 @@ int cli_parse_src_opt(int argc, char **argv, int *i, struct cli_src_opts *o)
 	return 0;
 }
 
+int cli_parse_args(int argc, char **argv, struct cli_src_opts *o, void (*help)(void), cli_flag_fn flag, void *ctx,
+		   const char **arg)
+{
+	*arg = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			help();
+			return -1;
+		}
+		int r = cli_parse_src_opt(argc, argv, &i, o);
+		if (r == 0 && flag)
+			r = flag(ctx, argc, argv, &i);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r)
+			continue;
+		if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "salvage %s: unknown option %s (see --help)\n", argv[0], argv[i]);
+			return EXIT_USAGE;
+		}
+		if (*arg) {
+			fprintf(stderr, "salvage %s: one SOURCE at a time ('%s' and '%s'; see --help)\n", argv[0], *arg, argv[i]);
+			return EXIT_USAGE;
+		}
+		*arg = argv[i];
+	}
+	if (!*arg) {
+		help();
+		return EXIT_USAGE;
+	}
+	return EXIT_DONE;
+}
+
 static unsigned long printed_problems;
 
 void cli_problem_print(void *ctx, const struct sv_problem *pb)
