@@ -46,12 +46,17 @@ static void entry(struct dirck *d, uint32_t t, const char *name, size_t nl, uint
 		       "never written)", (int)nl, name, t);
 		return;
 	}
-	if (c->filetype && ft != (c->iftype[t] & 0x7F))
+	if (c->filetype && ft != (c->iftype[t] & 0x0F))
 		ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" (inode %u) has file type %u, but the inode's type is %u",
-		       (int)nl, name, t, ft, c->iftype[t] & 0x7F);
+		       (int)nl, name, t, ft, c->iftype[t] & 0x0F);
 	else if (!c->filetype && ft)
 		ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" has a file type set without the filetype feature",
 		       (int)nl, name);
+	uint8_t tt = c->iftype[t] & 0x0F;
+	if (d->encrypted && c->encrypt && (tt == EXT4_FT_REG_FILE || tt == EXT4_FT_DIR || tt == EXT4_FT_SYMLINK) &&
+	    !(c->iftype[t] & IFT_ENC))
+		ck_err(c, SV_CK_DIR, ino, blk, "entry (inode %u) in an encrypted directory refers to an inode that is "
+		       "not encrypted (or whose encryption context is damaged)", t);
 	if (t == EXT4_ROOT_INO) {
 		ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" is a link to the root directory", (int)nl, name);
 		return;

@@ -184,6 +184,25 @@ static void check_sizes(struct ck *c, const struct sv_inode *in, bool ea_counted
 	}
 }
 
+/* An encrypted inode keeps its encryption context in attribute "c" (index 9): version 1 is 28
+ * bytes, version 2 is 40; without it the file's names and data cannot be decrypted. */
+static void check_encryption(struct ck *c, const struct sv_inode *in)
+{
+	uint8_t v[64];
+	long n = ck_xattr_get(c, in, 9, "c", v, sizeof v);
+	if (n < 0) {
+		ck_err(c, SV_CK_INODE, in->ino, SV_NOBLOCK, "has the encrypt flag but no encryption context "
+		       "attribute: its contents cannot be decrypted");
+		return;
+	}
+	if (n < 1 || v[0] == 0 || (v[0] == 1 && n != 28) || (v[0] == 2 && n != 40)) {
+		ck_err(c, SV_CK_INODE, in->ino, SV_NOBLOCK, "its encryption context attribute is damaged (%ld bytes, "
+		       "version %u): its contents cannot be decrypted", n, n >= 1 ? v[0] : 0);
+		return;
+	}
+	c->iftype[in->ino] |= IFT_ENC;
+}
+
 static void check_inode(struct ck *c, struct sv_inode *in, bool csum_bad)
 {
 	uint32_t ino = in->ino;
@@ -279,6 +298,8 @@ static void check_inode(struct ck *c, struct sv_inode *in, bool csum_bad)
 	ck_xattr_ibody(c, in, &has_data);
 	if ((in->flags & EXT4_INLINE_DATA_FL) && c->inline_data && !has_data)
 		ck_err(c, SV_CK_INODE, ino, SV_NOBLOCK, "has the inline-data flag but no system.data attribute");
+	if ((in->flags & EXT4_ENCRYPT_FL) && c->encrypt && (t == SV_IFREG || t == SV_IFDIR || t == SV_IFLNK))
+		check_encryption(c, in);
 	bool ea = false;
 	if (in->file_acl && !(c->sb->s_feature_compat & EXT4_FEATURE_COMPAT_EXT_ATTR)) {
 		ck_err(c, SV_CK_XATTR, ino, in->file_acl, "has an extended attribute block (%llu) but the filesystem "

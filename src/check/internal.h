@@ -116,6 +116,9 @@ int ck_dups(struct ck *c);
 void ck_xattr_block(struct ck *c, const struct sv_inode *in);
 void ck_xattr_refs(struct ck *c);
 void ck_xattr_ibody(struct ck *c, const struct sv_inode *in, bool *has_data);
+/* the value of attribute (index, name) in the inode or its block: size (up to cap bytes copied), -1 none */
+long ck_xattr_get(struct ck *c, const struct sv_inode *in, uint8_t idx, const char *name, uint8_t *val, size_t cap);
+#define IFT_ENC 0x40      /* iftype[] bit: an encrypted inode with a valid encryption context */
 /* dirs.c */
 int ck_dirs(struct ck *c);
 /* links.c */

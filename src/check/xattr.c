@@ -190,3 +190,49 @@ void ck_xattr_ibody(struct ck *c, const struct sv_inode *in, bool *has_data)
 		ck_err(c, SV_CK_XATTR, in->ino, SV_NOBLOCK, "extended attributes in the inode overlap their values "
 		       "(allocation collision)");
 }
+
+/* Looks for the attribute (index, name) among n entries at base (room bytes); values are counted
+ * from vbase (vroom bytes). Copies up to cap bytes of the value; returns its size, or -1. */
+static long ea_scan(const uint8_t *base, size_t room, const uint8_t *vbase, size_t vroom, uint8_t idx,
+		    const char *name, uint8_t *val, size_t cap)
+{
+	size_t nl = strlen(name), pos = 0;
+	for (unsigned n = 0; n < room / 16 + 1; n++) {
+		if (pos + 16 > room || sv_le32(base + pos) == 0)
+			return -1;
+		uint8_t elen = base[pos];
+		size_t esz = (16 + (size_t)elen + 3) & ~(size_t)3;
+		if (pos + esz > room)
+			return -1;
+		if (base[pos + 1] == idx && elen == nl && !memcmp(base + pos + 16, name, nl)) {
+			uint16_t voff = sv_le16(base + pos + 2);
+			uint32_t vsize = sv_le32(base + pos + 8);
+			if (sv_le32(base + pos + 4) || (size_t)voff + vsize > vroom)
+				return (long)(vsize > 0x7fffffff ? 0x7fffffff : vsize);
+			memcpy(val, vbase + voff, vsize < cap ? vsize : cap);
+			return (long)vsize;
+		}
+		pos += esz;
+	}
+	return -1;
+}
+
+long ck_xattr_get(struct ck *c, const struct sv_inode *in, uint8_t idx, const char *name, uint8_t *val, size_t cap)
+{
+	size_t start = 128 + (size_t)sv_le16(in->raw + 0x80);
+	if (c->isize > 128 && start + 4 <= in->raw_len && sv_le32(in->raw + start) == EA_MAGIC) {
+		const uint8_t *base = in->raw + start + 4;
+		size_t room = in->raw_len - start - 4;
+		long r = ea_scan(base, room, base, room, idx, name, val, cap);
+		if (r >= 0)
+			return r;
+	}
+	if (!in->file_acl || in->file_acl >= c->nblocks)
+		return -1;
+	uint8_t *b = malloc(c->bsize);
+	long r = -1;
+	if (b && sv_fs_read_block(c->fs, in->file_acl, b) == SV_OK && sv_le32(b) == EA_MAGIC)
+		r = ea_scan(b + 32, c->bsize - 32, b, c->bsize, idx, name, val, cap);
+	free(b);
+	return r;
+}
