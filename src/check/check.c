@@ -28,6 +28,8 @@ static void ck_free(struct ck *c)
 	free(c->dirs);
 	free(c->eas);
 	free(c->pairs);
+	free(c->qids);
+	free(c->qspace);
 	free(c->buf);
 	free(c->buf2);
 }
@@ -82,6 +84,11 @@ int sv_check_run(struct sv_fs *fs, const struct sv_check_opts *o, struct sv_chec
 	c->irefs = calloc(ni, sizeof *c->irefs);
 	c->iparent = calloc(ni, sizeof *c->iparent);
 	c->idotdot = calloc(ni, sizeof *c->idotdot);
+	if (sb->s_feature_ro_compat & EXT4_FEATURE_RO_COMPAT_QUOTA) {
+		c->qids = calloc(ni, 3 * sizeof *c->qids);
+		c->qspace = calloc(ni, sizeof *c->qspace);
+		c->quota_skip = !c->qids || !c->qspace || (inc & EXT4_FEATURE_INCOMPAT_EA_INODE);
+	}
 	c->buf = malloc(c->bsize);
 	c->buf2 = malloc(c->bsize);
 	if (!c->res || !c->res->problems || !c->used || !c->dup || !c->meta || !c->istate || !c->iftype ||
@@ -117,6 +124,7 @@ int sv_check_run(struct sv_fs *fs, const struct sv_check_opts *o, struct sv_chec
 		ck_connect(c);
 		ck_links(c);
 		ck_bitmaps(c);
+		ck_quota(c);
 		ck_journal(c);
 		st = ck_finish(c);
 	}

@@ -39,7 +39,8 @@
 	X(SV_CK_BITMAP, "bitmap", "block and inode bitmaps") \
 	X(SV_CK_BITMAP_CSUM, "bitmap_csum", "bitmap checksums") \
 	X(SV_CK_COUNTS, "free_counts", "free and directory counts") \
-	X(SV_CK_JOURNAL, "journal", "journal")
+	X(SV_CK_JOURNAL, "journal", "journal") \
+	X(SV_CK_QUOTA, "quota", "quota usage")
 
 #define SV_CK_ENUM_(name, id, desc) name,
 enum sv_check_kind { SV_CHECK_KINDS(SV_CK_ENUM_) SV_CK__COUNT };

@@ -214,6 +214,13 @@ static void check_inode(struct ck *c, struct sv_inode *in, bool csum_bad)
 	c->ilinks[ino] = in->links_count;
 	c->iftype[ino] = ft[(in->mode >> 12) & 15];
 	c->cur_ea_inum = false;
+	if (c->qids && c->qspace) {
+		c->qids[(size_t)ino * 3] = in->uid;
+		c->qids[(size_t)ino * 3 + 1] = in->gid;
+		c->qids[(size_t)ino * 3 + 2] = in->projid;
+		c->qspace[ino] = in->blocks * 512;
+	}
+	c->cur_ea_inum = false;
 	if (ino == 1 && (in->mode || in->uid || in->gid || in->links_count || in->file_acl ||
 			 (in->flags & EXT4_INLINE_DATA_FL))) {
 		ck_err(c, SV_CK_INODE, ino, SV_NOBLOCK, "the bad-blocks inode looks invalid (mode, owner, links or "

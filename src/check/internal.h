@@ -54,6 +54,9 @@ struct ck {
 	struct dup_pair *pairs;
 	size_t npairs, cappairs;
 	uint32_t lost_found;
+	uint32_t *qids;            /* quota feature: per inode, its user, group and project ids */
+	uint64_t *qspace;          /* quota feature: per inode, the bytes it uses (i_blocks) */
+	bool quota_skip;           /* usage cannot be summed (EA inodes charge their referrers) */
 	uint8_t *buf, *buf2;       /* scratch blocks */
 	/* pass 1: the inode being walked */
 	bool quiet;                /* pass 1b: walk without reporting */
@@ -124,6 +127,8 @@ int ck_dirs(struct ck *c);
 /* links.c */
 void ck_connect(struct ck *c);
 void ck_links(struct ck *c);
+/* quota.c */
+void ck_quota(struct ck *c);
 /* bitmaps.c */
 void ck_bitmaps(struct ck *c);
 
