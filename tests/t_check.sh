@@ -180,6 +180,21 @@ rc=$(run_check "$img")
 if [ "$rc" = 1 ] && grep -A4 '^/a/f9 (inode' "$T/out" | grep -q 'also claimed by /a/f10'; then pass check_damage_dup
 else fail check_damage_dup "exit $rc; $(grep -m2 error "$T/out" | tr '\n' ' ')"; fi
 
+# quota: a fresh quota-enabled filesystem checks clean; the root directory's owner changed behind
+# the quota files' back must be reported as a usage difference for both ids
+img=$T/quota.img
+if mke2fs -q -F -t ext4 -O quota -b 4096 "$img" 16M >/dev/null 2>&1; then
+	rc=$(run_check "$img")
+	if [ "$rc" = 0 ]; then pass check_quota_clean; else fail check_quota_clean "exit $rc: $(grep -m1 error "$T/out")"; fi
+	debugfs -w -R "sif / uid 4321" "$img" >/dev/null 2>&1
+	rc=$(run_check "$img")
+	if [ "$rc" = 1 ] && grep -q "quota: user quota of id 4321 records 0 bytes and 0 inodes, but the files use 4096 bytes and 1 inodes" "$T/out"
+	then pass check_damage_quota
+	else fail check_damage_quota "exit $rc; $(grep -m2 error "$T/out" | tr '\n' ' ')"; fi
+else
+	skip check_quota "mke2fs -O quota failed"
+fi
+
 # unreadable source: exit 3
 rc=$(run_check "$T/nonexistent.img")
 if [ "$rc" = 3 ]; then pass check_unreadable; else fail check_unreadable "exit $rc"; fi
