@@ -180,7 +180,16 @@ static char *build_path(struct ck *c, struct names *nm, uint32_t ino)
 		size_t h = nm_slot(nm, cur);
 		char *nmv = nm->key[h] == cur ? nm->name[h] : NULL;
 		if (!nmv || np >= 512) {
-			snprintf(head, sizeof head, "<%s %u>", c->iparent[cur] ? "inode" : "unattached inode", cur);
+			const struct sv_super *sb = c->sb;
+			const char *what = c->iparent[cur] ? "inode" : "unattached inode";
+			if (cur == sb->s_usr_quota_inum || cur == sb->s_grp_quota_inum || cur == sb->s_prj_quota_inum)
+				what = cur == sb->s_usr_quota_inum ? "user quota file, inode" : cur == sb->s_grp_quota_inum ?
+				       "group quota file, inode" : "project quota file, inode";
+			else if (cur == sb->s_journal_inum)
+				what = "journal, inode";
+			else if (cur < c->first_ino)
+				what = "reserved inode";
+			snprintf(head, sizeof head, "<%s %u>", what, cur);
 			break;
 		}
 		parts[np++] = nmv;
