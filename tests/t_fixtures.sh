@@ -149,6 +149,12 @@ while read -r name tree opts; do
 	rm -rf --one-file-system "$out"
 	"$SALVAGE" cp --devices "$img:/" "$out" > "$S/cp.log" 2>&1
 	rc=$?
+	# When the scratch filesystem cannot hold the 8000-byte value, cp must say so and exit 1
+	# (something was not kept); every other failure, and any other exit status, is a failure.
+	if [ -n "$DROP" ] && [ $rc -eq 1 ] && grep -q 'user.huge (8000 bytes) not kept' "$S/cp.log" &&
+		[ "$(grep -c 'not kept' "$S/cp.log")" -eq "$(grep -c 'user.huge (8000 bytes) not kept' "$S/cp.log")" ]; then
+		rc=0
+	fi
 	if [ $rc -ne 0 ]; then
 		echo "FAIL fixtures/$name/cp: salvage cp exited $rc"
 		head -5 "$S/cp.log"
