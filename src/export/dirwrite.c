@@ -607,7 +607,8 @@ int sv_cp(struct sv_fs *fs, uint32_t ino, const char *path, const char *dest, co
 	} else {
 		c.target = strdup(dest);
 	}
-	if (!c.target || !(c.buf = malloc(c.bufcap))) {
+	/* page-aligned: the kernel copies into an aligned buffer several times faster */
+	if (!c.target || posix_memalign((void **)&c.buf, 4096, c.bufcap) != 0) {
 		free(c.target);
 		snprintf(err, errlen, "out of memory");
 		return SV_ERR_NOMEM;

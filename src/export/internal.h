@@ -12,6 +12,8 @@ int sv_os_fsetxattr(int fd, const char *name, const void *value, size_t len);
 int sv_os_lsetxattr(const char *path, const char *name, const void *value, size_t len);
 /* True when this build can set extended attributes at all. */
 bool sv_os_has_xattrs(void);
+/* Enlarge the pipe behind fd where the platform allows (no effect otherwise). */
+void sv_os_grow_pipe(int fd);
 /* A dev_t from a Linux major/minor pair. */
 dev_t sv_os_makedev(uint32_t major, uint32_t minor);
 

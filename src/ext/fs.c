@@ -51,8 +51,10 @@ static bool ra_read(struct sv_fs *fs, uint64_t blk, uint64_t count, void *buf)
 	}
 	if (len > RA_SMALL || blk < fs->last_end || blk - fs->last_end > RA_GAP)
 		return false;
-	if (!fs->ra_buf && !(fs->ra_buf = malloc(RA_WINDOW)))
+	if (!fs->ra_buf && posix_memalign((void **)&fs->ra_buf, 4096, RA_WINDOW) != 0) {
+		fs->ra_buf = NULL;
 		return false;
+	}
 	uint64_t n = RA_WINDOW / fs->bsize;
 	if (n > fs->sb.s_blocks_count - blk)
 		n = fs->sb.s_blocks_count - blk;
