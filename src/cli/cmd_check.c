@@ -135,45 +135,30 @@ static void print_json(const char *src, const struct sv_check_result *r, const s
 	printf("]}\n");
 }
 
+/* --max N / -n N: how many problems to keep */
+static int max_flag(void *ctx, int argc, char **argv, int *i)
+{
+	struct sv_check_opts *co = ctx;
+	if (strcmp(argv[*i], "--max") && strcmp(argv[*i], "-n"))
+		return 0;
+	char *end;
+	if (*i + 1 >= argc || (co->max_problems = strtoul(argv[*i + 1], &end, 10)) == 0 || *end) {
+		fprintf(stderr, "salvage check: --max needs a positive number\n");
+		return -1;
+	}
+	++*i;
+	return 1;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct cli_src_opts o;
 	cli_src_opts_init(&o);
-	const char *arg = NULL;
+	const char *arg;
 	struct sv_check_opts co = { 0 };
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			help();
-			return EXIT_DONE;
-		}
-		int r = cli_parse_src_opt(argc, argv, &i, &o);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
-		if (!strcmp(argv[i], "--max") || !strcmp(argv[i], "-n")) {
-			char *end;
-			if (i + 1 >= argc || (co.max_problems = strtoul(argv[i + 1], &end, 10)) == 0 || *end) {
-				fprintf(stderr, "salvage check: --max needs a positive number\n");
-				return EXIT_USAGE;
-			}
-			i++;
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "salvage check: unknown option %s (see --help)\n", argv[i]);
-			return EXIT_USAGE;
-		}
-		if (arg) {
-			fprintf(stderr, "salvage check: one SOURCE at a time (see --help)\n");
-			return EXIT_USAGE;
-		}
-		arg = argv[i];
-	}
-	if (!arg) {
-		help();
-		return EXIT_USAGE;
-	}
+	int pa = cli_parse_args(argc, argv, &o, help, max_flag, &co, &arg);
+	if (pa != EXIT_DONE)
+		return pa < 0 ? EXIT_DONE : pa;
 	/* check reports every problem itself, grouped by file; a small cache keeps its memory near e2fsck's */
 	o.no_problem_print = true;
 	o.cache_bytes = 256u << 10;
