@@ -76,8 +76,7 @@ install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)
 	cp salvage $(DESTDIR)$(BINDIR)/salvage
 	cp $(BUILD)/libsalvage.a $(DESTDIR)$(LIBDIR)/libsalvage.a
-	for d in $(LAYERS); do for h in src/$$d/*.h; do [ -f "$$h" ] || continue; \
-		mkdir -p $(DESTDIR)$(INCDIR)/$$d; cp $$h $(DESTDIR)$(INCDIR)/$$d/; done; done
+	for d in $(LAYERS); do mkdir -p $(DESTDIR)$(INCDIR)/$$d; cp src/$$d/$$d.h $(DESTDIR)$(INCDIR)/$$d/; done
 
 clean:
 	rm -rf build build-san salvage
