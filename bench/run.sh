@@ -20,7 +20,8 @@
 # Results: printed, and the summary table also goes to bench/work/results.txt.
 #
 # Environment: BENCH_RUNS (3), BENCH_ONLY (A, B or AB: which images; default AB),
-#              BENCH_NO_INSTALL=1 (never apt-get), BENCH_NO_CHECK=1 (skip check.sh).
+#              BENCH_NO_INSTALL=1 (never apt-get), BENCH_NO_CHECK=1 (skip check.sh),
+#              BENCH_NO_PEERS=1 (time salvage and the references only, not debugfs/tsk/7zz).
 # Optional tools are installed with apt-get when running as root and apt-get
 # exists; a peer that is unavailable is reported as "skipped: why".
 set -u
@@ -252,17 +253,23 @@ for n in $IMAGES; do
 	else
 		skip copy $n "kernel cp -a" "$KERNEL_WHY"
 	fi
-	if have debugfs; then
+	if [ "${BENCH_NO_PEERS:-0}" = 1 ]; then
+		:   # peers (debugfs, tsk_recover, 7zz) left out on request
+	elif have debugfs; then
 		bench copy $n "debugfs rdump" dir "$T debugfs -R \"rdump / \$OUT\" \"\$IMG\"" $n
 	else
 		skip copy $n "debugfs rdump" "debugfs not installed (e2fsprogs)"
 	fi
-	if have tsk_recover; then
+	if [ "${BENCH_NO_PEERS:-0}" = 1 ]; then
+		:
+	elif have tsk_recover; then
 		bench copy $n "tsk_recover -a" dir "$T tsk_recover -a \"\$IMG\" \"\$OUT\"" $n
 	else
 		skip copy $n "tsk_recover -a" "tsk_recover not installed (sleuthkit)"
 	fi
-	if [ -n "$SEVENZ" ]; then
+	if [ "${BENCH_NO_PEERS:-0}" = 1 ]; then
+		:
+	elif [ -n "$SEVENZ" ]; then
 		bench copy $n "$SEVENZ x" new "$T $SEVENZ x -y -bd '-x![SYS]' -o\"\$OUT\" \"\$IMG\"" $n
 	else
 		skip copy $n "7zz x" "${SEVENZ_WHY:-7zz/7z not installed (7zip)}"
