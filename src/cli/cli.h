@@ -80,6 +80,17 @@ const char *cli_mode_string(uint16_t mode, char *buf);
  * Returns EXIT_DONE or an exit status after printing why. */
 int cli_replay(struct cli_src *s, const struct cli_src_opts *o);
 
+/* Notes from cp and tar (what was left out or not kept; not damage): printed on stderr, each
+ * kind capped at 50 lines so a huge tree does not flood it, all counted. quiet drops the ones the
+ * user asked for (excluded, too big, sockets, devices, ownership). Pass as the note callback with
+ * a struct cli_notes as its context. */
+struct cli_notes {
+	bool quiet;
+	bool progress_shown;     /* a progress line is on screen: clear it before printing */
+	unsigned long count[16], shown[16];
+};
+void cli_note_print(void *ctx, int kind, const char *path, const char *msg);
+
 /* Commands: each takes argc/argv after the command name (argv[0] is the command). */
 int cmd_probe(int argc, char **argv);
 int cmd_info(int argc, char **argv);

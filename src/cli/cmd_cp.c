@@ -28,43 +28,9 @@ static void usage(FILE *f)
 		"not be written or already existed, 2 usage, 3 source unreadable.\n");
 }
 
-/* Notes (not damage): listed on stderr, each kind capped so a huge tree does not flood it. */
-struct notes {
-	bool quiet;
-	bool progress_shown;
-	unsigned long count[16], shown[16];
-};
-
-static void note_print(void *ctx, int kind, const char *path, const char *msg)
-{
-	struct notes *n = ctx;
-	if (kind < 0 || kind >= 16)
-		kind = 0;
-	n->count[kind]++;
-	bool request = kind == SV_NOTE_EXCLUDED || kind == SV_NOTE_TOO_BIG || kind == SV_NOTE_SOCKET ||
-		       kind == SV_NOTE_DEVICE || kind == SV_NOTE_OWNER;
-	if (n->quiet && request)
-		return;
-	if (n->progress_shown) {
-		fputs("\r\033[K", stderr);
-		n->progress_shown = false;
-	}
-	if (++n->shown[kind] > 50) {
-		if (n->shown[kind] == 51)
-			fprintf(stderr, "salvage: (more of these are not shown; the total is given at the end)\n");
-		return;
-	}
-	fprintf(stderr, "salvage: ");
-	if (path) {
-		cli_print_name(stderr, path, strlen(path));
-		fprintf(stderr, ": ");
-	}
-	fprintf(stderr, "%s\n", msg);
-}
-
 struct meter {
 	struct sv_progress p;
-	struct notes *notes;
+	struct cli_notes *notes;
 };
 
 static void show_progress(void *ctx, uint64_t done)
@@ -164,10 +130,10 @@ int cmd_cp(int argc, char **argv)
 		free(excl);
 		return r;
 	}
-	struct notes notes;
+	struct cli_notes notes;
 	memset(&notes, 0, sizeof notes);
 	notes.quiet = so.quiet;
-	co.note = note_print;
+	co.note = cli_note_print;
 	co.note_ctx = &notes;
 	struct meter m;
 	memset(&m, 0, sizeof m);

@@ -28,32 +28,6 @@ static void usage(FILE *f)
 		"archive could not be written completely, 2 usage, 3 source unreadable.\n");
 }
 
-struct notes {
-	bool quiet;
-	unsigned long count[16], shown[16];
-};
-
-static void note_print(void *ctx, int kind, const char *path, const char *msg)
-{
-	struct notes *n = ctx;
-	if (kind < 0 || kind >= 16)
-		kind = 0;
-	n->count[kind]++;
-	if (n->quiet && (kind == SV_NOTE_EXCLUDED || kind == SV_NOTE_TOO_BIG || kind == SV_NOTE_SOCKET))
-		return;
-	if (++n->shown[kind] > 50) {
-		if (n->shown[kind] == 51)
-			fprintf(stderr, "salvage: (more of these are not shown; the total is given at the end)\n");
-		return;
-	}
-	fprintf(stderr, "salvage: ");
-	if (path) {
-		cli_print_name(stderr, path, strlen(path));
-		fprintf(stderr, ": ");
-	}
-	fprintf(stderr, "%s\n", msg);
-}
-
 int cmd_tar(int argc, char **argv)
 {
 	struct cli_src_opts so;
@@ -138,10 +112,10 @@ int cmd_tar(int argc, char **argv)
 		cli_close(&s);
 		goto out;
 	}
-	struct notes notes;
+	struct cli_notes notes;
 	memset(&notes, 0, sizeof notes);
 	notes.quiet = so.quiet;
-	to.note = note_print;
+	to.note = cli_note_print;
 	to.note_ctx = &notes;
 	struct sv_export_stats st;
 	char err[512] = "";

@@ -1,6 +1,7 @@
 /* common.c: what every command shares: SOURCE:PATH parsing, common options, opening the source
  * stack (device -> partition/offset -> journal overlay -> filesystem), problem printing, formats. */
 #include "cli.h"
+#include "../export/export.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,33 @@ int cli_parse_args(int argc, char **argv, struct cli_src_opts *o, void (*help)(v
 		return EXIT_USAGE;
 	}
 	return EXIT_DONE;
+}
+
+void cli_note_print(void *ctx, int kind, const char *path, const char *msg)
+{
+	struct cli_notes *n = ctx;
+	if (kind < 0 || kind >= 16)
+		kind = 0;
+	n->count[kind]++;
+	bool request = kind == SV_NOTE_EXCLUDED || kind == SV_NOTE_TOO_BIG || kind == SV_NOTE_SOCKET ||
+		       kind == SV_NOTE_DEVICE || kind == SV_NOTE_OWNER;
+	if (n->quiet && request)
+		return;
+	if (n->progress_shown) {
+		fputs("\r\033[K", stderr);
+		n->progress_shown = false;
+	}
+	if (++n->shown[kind] > 50) {
+		if (n->shown[kind] == 51)
+			fprintf(stderr, "salvage: (more of these are not shown; the total is given at the end)\n");
+		return;
+	}
+	fprintf(stderr, "salvage: ");
+	if (path) {
+		cli_print_name(stderr, path, strlen(path));
+		fprintf(stderr, ": ");
+	}
+	fprintf(stderr, "%s\n", msg);
 }
 
 static unsigned long printed_problems;
