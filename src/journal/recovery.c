@@ -1,17 +1,20 @@
-/* recovery.c: the three recovery passes over the pending log, with the kernel's semantics
+/* recovery.c: the recovery passes over the pending log, with the kernel's semantics
  * (fs/jbd2/recovery.c; Documentation/filesystems/ext4/journal.rst):
  *   scan   - walk from s_start/s_sequence to the end of the valid log, checking checksums;
- *   revoke - collect revoke records with the newest transaction that revoked each block;
- *   replay - copy every logged block not revoked by the same or a later transaction into an
- *            in-memory overlay of the filesystem device (never onto the source).
- * Termination: every block read advances a counter bounded by the log's length, so a log whose
- * sequence numbers loop around the ring still ends. */
+ *   logged - note every filesystem block the replayed log holds a copy of;
+ *   revoke - for those blocks only, the newest transaction that revoked each;
+ *   replay - map every logged block not revoked by the same or a later transaction to its copy
+ *            in the journal, in an overlay of the filesystem device that reads it on demand
+ *            (never onto the source; no block is copied into memory).
+ * Termination and memory: every pass visits each journal block at most once and at most as many
+ * blocks as the journal really has on the device, so a log whose sequence numbers loop around the
+ * ring still ends, and the tables hold at most one entry per logged block. */
 #include "internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { PASS_SCAN, PASS_REVOKE, PASS_REPLAY };
+enum { PASS_SCAN, PASS_LOGGED, PASS_REVOKE, PASS_REPLAY };
 #define REPORT_CAP 20                 /* per-block problems reported before summarising */
 #define COMMIT_HEADER_SIZE 60         /* struct commit_header: header, type, size, pad, 8 sums, sec, nsec */
 
@@ -33,11 +36,14 @@ const char *sv_journal_stop_text(int stop)
 	}
 }
 
-/* ---- revoke table: block -> newest revoking transaction; open addressing, grown by doubling ---- */
+/* ---- logged blocks and their revokes: fs block -> newest revoking transaction ----
+ * PASS_LOGGED enters every block the log holds a copy of; PASS_REVOKE then records revokes of those
+ * blocks only. Revoke records naming other blocks cannot matter, so memory is bounded by the log's
+ * real length whatever the revoke blocks claim. Open addressing, grown by doubling. */
 struct rslot {
 	uint64_t blk;
-	uint32_t tid;
-	bool used;
+	uint32_t tid;                 /* newest revoking transaction, when revoked */
+	uint8_t used, revoked;
 };
 struct revtab {
 	struct rslot *s;
@@ -58,7 +64,8 @@ static struct rslot *rfind(struct revtab *t, uint64_t blk)
 	}
 }
 
-static int rset(struct revtab *t, uint64_t blk, uint32_t tid)
+/* Enter a logged block (once). */
+static int radd(struct revtab *t, uint64_t blk)
 {
 	if ((t->count + 1) * 2 > t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 256;
@@ -76,21 +83,31 @@ static int rset(struct revtab *t, uint64_t blk, uint32_t tid)
 	}
 	struct rslot *s = rfind(t, blk);
 	if (!s->used) {
-		s->used = true;
+		memset(s, 0, sizeof *s);
+		s->used = 1;
 		s->blk = blk;
-		s->tid = tid;
 		t->count++;
-	} else if (tid_gt(tid, s->tid)) {
-		s->tid = tid;
 	}
 	return SV_OK;
+}
+
+/* A revoke record of transaction tid: kept only for a block the log holds. */
+static void rrevoke(struct revtab *t, uint64_t blk, uint32_t tid)
+{
+	struct rslot *s = rfind(t, blk);
+	if (!s || !s->used)
+		return;
+	if (!s->revoked || tid_gt(tid, s->tid)) {
+		s->revoked = 1;
+		s->tid = tid;
+	}
 }
 
 /* A block logged by transaction tid is skipped when revoked by tid or a later transaction. */
 static bool revoked(struct revtab *t, uint64_t blk, uint32_t tid)
 {
 	struct rslot *s = rfind(t, blk);
-	return s && s->used && !tid_gt(tid, s->tid);
+	return s && s->used && s->revoked && !tid_gt(tid, s->tid);
 }
 
 /* ---- one recovery ---- */
@@ -107,6 +124,7 @@ struct rec {
 	struct tag *tags;
 	struct revtab rt;
 	struct sv_dev *ov;
+	unsigned ov_src;              /* the journal device's index among the overlay's sources */
 	uint64_t fs_blocks;
 	uint32_t end_tid;
 	bool end_set;
@@ -223,15 +241,16 @@ static struct sv_journal_tx *cur_tx(struct rec *r, uint32_t tid)
 
 static void replay_tags(struct rec *r, size_t ntags, uint64_t *next, uint32_t tid)
 {
+	static const uint8_t magic[4] = { 0xC0, 0x3B, 0x39, 0x98 };
 	struct jnl *j = r->j;
 	struct sv_journal_info *info = r->info;
 	for (size_t i = 0; i < ntags; i++) {
 		const struct tag *t = &r->tags[i];
-		uint64_t jb = *next;
+		uint64_t jb = *next, off;
 		*next = wrap(j, *next + 1);
-		if (sv_jnl_read(j, (uint32_t)jb, r->dbuf) != SV_OK) {
-			pb(r, jb, "cannot read the logged copy of filesystem block %llu (transaction %u); that block "
-			   "is not replayed", (unsigned long long)t->blocknr, tid);
+		if (!sv_jnl_offset(j, (uint32_t)jb, &off)) {
+			pb(r, jb, "the logged copy of filesystem block %llu (transaction %u) is not on the device; that "
+			   "block is not replayed", (unsigned long long)t->blocknr, tid);
 			continue;
 		}
 		if (revoked(&r->rt, t->blocknr, tid)) {
@@ -239,6 +258,12 @@ static void replay_tags(struct rec *r, size_t ntags, uint64_t *next, uint32_t ti
 			continue;
 		}
 		if (j->csum_v >= 2) {
+			/* the checksum covers the block as logged (escaped), seeded with the uuid and tid */
+			if (sv_jnl_read(j, (uint32_t)jb, r->dbuf) != SV_OK) {
+				pb(r, jb, "cannot read the logged copy of filesystem block %llu (transaction %u); that "
+				   "block is not replayed", (unsigned long long)t->blocknr, tid);
+				continue;
+			}
 			uint8_t seq[4] = { (uint8_t)(tid >> 24), (uint8_t)(tid >> 16), (uint8_t)(tid >> 8), (uint8_t)tid };
 			uint32_t c = sv_crc32c(j->csum_seed, seq, 4);
 			c = sv_crc32c(c, r->dbuf, j->bs);
@@ -257,11 +282,10 @@ static void replay_tags(struct rec *r, size_t ntags, uint64_t *next, uint32_t ti
 			   tid, (unsigned long long)t->blocknr, (unsigned long long)r->fs_blocks);
 			continue;
 		}
-		if (t->flags & JBD2_FLAG_ESCAPE) {
-			/* the block began with the journal magic; the log stored it zeroed */
-			r->dbuf[0] = 0xC0; r->dbuf[1] = 0x3B; r->dbuf[2] = 0x39; r->dbuf[3] = 0x98;
-		}
-		int st = sv_overlay_put(r->ov, t->blocknr, r->dbuf);
+		/* The overlay reads the block from the journal when asked; a later transaction's copy
+		 * replaces this entry. ESCAPE: the block began with the journal magic, logged zeroed. */
+		int st = sv_overlay_redirect(r->ov, t->blocknr, r->ov_src, off,
+					     (t->flags & JBD2_FLAG_ESCAPE) ? magic : NULL);
 		if (st != SV_OK) {
 			r->fatal = true;
 			return;
@@ -270,13 +294,26 @@ static void replay_tags(struct rec *r, size_t ntags, uint64_t *next, uint32_t ti
 	}
 }
 
+/* PASS_LOGGED: enter the blocks a descriptor logs. */
+static int note_logged(struct rec *r, size_t ntags)
+{
+	for (size_t i = 0; i < ntags; i++)
+		if (radd(&r->rt, r->tags[i].blocknr) != SV_OK)
+			return SV_ERR_NOMEM;
+	return SV_OK;
+}
+
 static int do_pass(struct rec *r, int pass)
 {
 	struct jnl *j = r->j;
 	struct sv_journal_info *info = r->info;
 	uint32_t tid = j->sb.s_sequence;
 	uint64_t next = j->sb.s_start;
+	/* Budget: each block of the log area at most once, and never more than the journal blocks
+	 * really mapped on the device (s_maxlen and i_size are only claims). */
 	uint64_t steps = 0, limit = (uint64_t)(j->last - j->first);
+	if (limit > j->mapped)
+		limit = j->mapped;
 	uint32_t crc = ~0u;
 	bool need_check_time = false;
 	uint64_t last_time = 0;
@@ -290,7 +327,7 @@ static int do_pass(struct rec *r, int pass)
 		uint64_t here = next;
 		if (steps >= limit) {
 			if (pass == PASS_SCAN) {
-				snprintf(msg, sizeof msg, "the log runs past %llu blocks, the size of the log area; stopped "
+				snprintf(msg, sizeof msg, "the log runs past %llu blocks, the real size of the log area; stopped "
 					 "at transaction %u", (unsigned long long)limit, tid);
 				pb(r, here, "%s", msg);
 				stop_scan(r, SV_JSTOP_TOO_LONG, tid, here, msg);
@@ -367,7 +404,9 @@ static int do_pass(struct rec *r, int pass)
 				}
 				next = wrap(j, next + n);
 				steps += n;
-			} else if (pass == PASS_REVOKE) {
+			} else if (pass == PASS_LOGGED || pass == PASS_REVOKE) {
+				if (pass == PASS_LOGGED && note_logged(r, n) != SV_OK)
+					return SV_ERR_NOMEM;
 				next = wrap(j, next + n);
 				steps += n;
 			} else {
@@ -435,7 +474,7 @@ static int do_pass(struct rec *r, int pass)
 			continue;
 		}
 		if (type == JBD2_REVOKE_BLOCK) {
-			if (pass == PASS_REPLAY)
+			if (pass == PASS_REPLAY || pass == PASS_LOGGED)
 				continue;
 			uint32_t csz = j->csum_v >= 2 ? 4 : 0;
 			uint32_t rcount = sv_be32(r->buf + 12);
@@ -462,11 +501,8 @@ static int do_pass(struct rec *r, int pass)
 					tx->revokes += nrec;
 				continue;
 			}
-			for (uint32_t off = 16; off + rlen <= rcount; off += rlen) {
-				uint64_t b = b64 ? sv_be64(r->buf + off) : sv_be32(r->buf + off);
-				if (rset(&r->rt, b, tid) != SV_OK)
-					return SV_ERR_NOMEM;
-			}
+			for (uint32_t off = 16; off + rlen <= rcount; off += rlen)
+				rrevoke(&r->rt, b64 ? sv_be64(r->buf + off) : sv_be32(r->buf + off), tid);
 			continue;
 		}
 		/* any other type with the expected sequence ends the log (the kernel's "unrecognised") */
@@ -552,15 +588,19 @@ static int recover(struct sv_fs *fs, struct sv_dev *ext, struct sv_report *rep, 
 		st = sv_dev_overlay(sv_fs_dev(fs), j.bs, false, &r.ov);
 		if (st != SV_OK)
 			goto out;
-		if (!r.fatal && info->tx_count) {
-			st = do_pass(&r, PASS_REVOKE);
+		sv_overlay_set_report(r.ov, rep);
+		st = sv_overlay_source(r.ov, j.dev, &r.ov_src);
+		if (st == SV_OK && !r.fatal && info->tx_count) {
+			st = do_pass(&r, PASS_LOGGED);
+			if (st == SV_OK)
+				st = do_pass(&r, PASS_REVOKE);
 			if (st == SV_OK)
 				st = do_pass(&r, PASS_REPLAY);
-			if (st != SV_OK) {
-				sv_dev_close(r.ov);
-				r.ov = NULL;
-				goto out;
-			}
+		}
+		if (st != SV_OK) {
+			sv_dev_close(r.ov);
+			r.ov = NULL;
+			goto out;
 		}
 		info->distinct_blocks = sv_overlay_count(r.ov);
 		*ov_out = r.ov;
