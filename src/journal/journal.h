@@ -154,8 +154,9 @@ struct sv_orphan {
 };
 typedef int (*sv_orphan_fn)(void *ctx, const struct sv_orphan *o);
 /* Walk the orphan chain (s_last_orphan, next in i_dtime) and the orphan file (COMPAT_ORPHAN_FILE).
- * Bounded: each chain step must name a valid inode and the walk stops at s_inodes_count steps
- * (a loop is reported). Return nonzero from fn to stop (that value is returned). */
+ * Bounded: each inode is listed once (a loop or a repeated entry is reported and skipped), the
+ * chain stops after as many inodes as the device can hold and the orphan file after as many blocks
+ * as the device has (65536 at most). Return nonzero from fn to stop (that value is returned). */
 int sv_orphan_each(struct sv_fs *fs, struct sv_report *rep, sv_orphan_fn fn, void *ctx);
 
 #endif
