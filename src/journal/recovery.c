@@ -591,9 +591,11 @@ static int recover(struct sv_fs *fs, struct sv_dev *ext, struct sv_report *rep, 
 		sv_overlay_set_report(r.ov, rep);
 		st = sv_overlay_source(r.ov, j.dev, &r.ov_src);
 		if (st == SV_OK && !r.fatal && info->tx_count) {
-			st = do_pass(&r, PASS_LOGGED);
-			if (st == SV_OK)
-				st = do_pass(&r, PASS_REVOKE);
+			if (info->revoke_records) {       /* no revoke record: no table needed */
+				st = do_pass(&r, PASS_LOGGED);
+				if (st == SV_OK)
+					st = do_pass(&r, PASS_REVOKE);
+			}
 			if (st == SV_OK)
 				st = do_pass(&r, PASS_REPLAY);
 		}
