@@ -80,15 +80,30 @@ class Image:
         self.f.close()
 
 
-def journal_map(path):
-    """Device blocks of journal blocks 0.. (debugfs lists the data blocks in logical order)."""
-    out = subprocess.run(['debugfs', '-R', 'blocks <8>', path], capture_output=True, text=True).stdout
-    return [int(x) for x in out.split()]
-
-
 def file_blocks(path, name):
-    out = subprocess.run(['debugfs', '-R', 'blocks ' + name, path], capture_output=True, text=True).stdout
-    return [int(x) for x in out.split()]
+    """Device blocks of a file's logical blocks 0.. in order, from `debugfs stat` (its EXTENTS or
+    BLOCKS line; extent-tree and indirect blocks are left out; holes are not expected)."""
+    out = subprocess.run(['debugfs', '-R', 'stat ' + name, path], capture_output=True, text=True).stdout
+    text = out.split('EXTENTS:' if 'EXTENTS:' in out else 'BLOCKS:', 1)[1]
+    got = []
+    for tok in text.replace('\n', ' ').split(','):
+        tok = tok.strip()
+        if not tok.startswith('(') or '):' not in tok:
+            continue
+        lrange, prange = tok[1:].split('):', 1)
+        if not lrange[0].isdigit():
+            continue                                  # (ETB0), (IND), (DIND), (TIND)
+        la, _, lb = lrange.partition('-')
+        pa, _, pb = prange.split()[0].partition('-')
+        assert int(la) == len(got), 'hole in ' + name
+        got.extend(range(int(pa), int(pb or pa) + 1))
+        assert len(got) == int(lb or la) + 1
+    return got
+
+
+def journal_map(path):
+    """Device blocks of journal blocks 0.. (the journal is inode 8)."""
+    return file_blocks(path, '<8>')
 
 
 def hdr(btype, seq):

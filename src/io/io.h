@@ -42,7 +42,8 @@ int sv_dev_mem(const void *buf, size_t len, struct sv_dev **out);
 /* Overlay: a device over lower in which some blocks (size bsize) are replaced (journal replay).
  * A replaced block is a redirect -- read on demand from a byte offset of a source device, with an
  * optional patch of its first 4 bytes -- or an in-memory copy. Everything else reads from lower.
- * Memory: about 24-48 bytes per replaced block (a hash slot), plus bsize for each copy. */
+ * Memory: one 24-byte hash slot per replaced block at a load of 3/8 to 3/4 (32-64 bytes a block),
+ * plus bsize for each copy. */
 int sv_dev_overlay(struct sv_dev *lower, uint32_t bsize, bool owns_lower, struct sv_dev **out);
 /* Make src a device redirects may read from; *idx is its index (lower is always index 0; up to 8
  * sources). The overlay does not close src (see sv_overlay_adopt): src must stay open as long as
@@ -56,6 +57,8 @@ int sv_overlay_adopt(struct sv_dev *overlay, struct sv_dev *src);
 int sv_overlay_redirect(struct sv_dev *overlay, uint64_t blk, unsigned src, uint64_t off, const uint8_t *head);
 /* Set (or replace) the content of block blk in an overlay device. Copies bsize bytes. */
 int sv_overlay_put(struct sv_dev *overlay, uint64_t blk, const void *data);
+/* Make room for n entries in all (a hint, so the table is not regrown while it fills). */
+int sv_overlay_reserve(struct sv_dev *overlay, uint64_t n);
 /* Where redirect read failures are reported (NULL: nowhere). rep must outlive the overlay. */
 void sv_overlay_set_report(struct sv_dev *overlay, struct sv_report *rep);
 /* Number of blocks held by an overlay, and iteration over them in ascending order. */

@@ -59,10 +59,10 @@ static struct ov_slot *ov_find(struct overlay_dev *o, uint64_t blk)
 	}
 }
 
-static int ov_grow(struct overlay_dev *o)
+/* Rehash into a table of ncap slots (a power of two, above count). */
+static int ov_resize(struct overlay_dev *o, size_t ncap)
 {
-	size_t ncap = o->cap ? o->cap * 2 : 64;
-	if (ncap < o->cap || ncap > SIZE_MAX / sizeof(struct ov_slot))
+	if (ncap > SIZE_MAX / sizeof(struct ov_slot))
 		return SV_ERR_NOMEM;
 	struct ov_slot *ns = calloc(ncap, sizeof *ns);
 	if (!ns)
@@ -81,6 +81,15 @@ static int ov_grow(struct overlay_dev *o)
 	return SV_OK;
 }
 
+/* Slots for n entries at a load of at most 3/4. */
+static size_t ov_cap_for(size_t n)
+{
+	size_t cap = 64;
+	while (cap < SIZE_MAX / 8 && n > cap / 4 * 3)
+		cap *= 2;
+	return cap;
+}
+
 /* The slot for blk: the existing one (its old copy freed), or a new empty one. */
 static struct ov_slot *ov_slot_for(struct overlay_dev *o, uint64_t blk)
 {
@@ -90,7 +99,7 @@ static struct ov_slot *ov_slot_for(struct overlay_dev *o, uint64_t blk)
 			free(s->u.data);
 		return s;
 	}
-	if ((o->count + 1) * 4 > o->cap * 3 && ov_grow(o) != SV_OK)
+	if ((o->count + 1) * 4 > o->cap * 3 && ov_resize(o, ov_cap_for(o->count + 1)) != SV_OK)
 		return NULL;
 	size_t i = ov_hash(blk, o->cap);
 	while (o->slots[i].kind != OV_EMPTY)
@@ -198,6 +207,15 @@ int sv_dev_overlay(struct sv_dev *lower, uint32_t bsize, bool owns_lower, struct
 	snprintf(o->d.name, sizeof o->d.name, "%s", lower->name);
 	*out = &o->d;
 	return SV_OK;
+}
+
+int sv_overlay_reserve(struct sv_dev *d, uint64_t n)
+{
+	struct overlay_dev *o = as_ov(d);
+	if (!o || n > SIZE_MAX / 2 / sizeof(struct ov_slot))
+		return SV_ERR_INVAL;
+	size_t cap = ov_cap_for((size_t)n);
+	return cap > o->cap ? ov_resize(o, cap) : SV_OK;
 }
 
 void sv_overlay_set_report(struct sv_dev *d, struct sv_report *rep)

@@ -37,77 +37,96 @@ const char *sv_journal_stop_text(int stop)
 }
 
 /* ---- logged blocks and their revokes: fs block -> newest revoking transaction ----
- * PASS_LOGGED enters every block the log holds a copy of; PASS_REVOKE then records revokes of those
- * blocks only. Revoke records naming other blocks cannot matter, so memory is bounded by the log's
- * real length whatever the revoke blocks claim. Open addressing, grown by doubling. */
-struct rslot {
-	uint64_t blk;
-	uint32_t tid;                 /* newest revoking transaction, when revoked */
-	uint8_t used, revoked;
-};
+ * PASS_LOGGED lists every block the log holds a copy of (sorted, each once); PASS_REVOKE then
+ * records revokes of those blocks only. Revoke records naming other blocks cannot matter, so
+ * memory is 13 bytes per logged block, bounded by the log's real length whatever the revoke
+ * blocks claim. */
 struct revtab {
-	struct rslot *s;
-	size_t cap, count;
+	uint64_t *blk;                /* sorted, distinct */
+	uint32_t *tid;                /* newest revoking transaction of blk[i], when rev[i] */
+	uint8_t *rev;
+	size_t n, cap;
 };
 
-static size_t rhash(uint64_t b, size_t cap) { return (size_t)((b * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1); }
-
-static struct rslot *rfind(struct revtab *t, uint64_t blk)
-{
-	if (!t->cap)
-		return NULL;
-	for (size_t i = rhash(blk, t->cap);; i = (i + 1) & (t->cap - 1)) {
-		if (!t->s[i].used)
-			return &t->s[i];
-		if (t->s[i].blk == blk)
-			return &t->s[i];
-	}
-}
-
-/* Enter a logged block (once). */
 static int radd(struct revtab *t, uint64_t blk)
 {
-	if ((t->count + 1) * 2 > t->cap) {
+	if (t->n == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 256;
-		struct rslot *ns = calloc(ncap, sizeof *ns);
-		if (!ns)
+		uint64_t *nb = ncap < t->cap ? NULL : realloc(t->blk, ncap * sizeof *nb);
+		if (!nb)
 			return SV_ERR_NOMEM;
-		struct revtab nt = { ns, ncap, 0 };
-		for (size_t i = 0; i < t->cap; i++)
-			if (t->s[i].used) {
-				*rfind(&nt, t->s[i].blk) = t->s[i];
-				nt.count++;
-			}
-		free(t->s);
-		*t = nt;
+		t->blk = nb;
+		t->cap = ncap;
 	}
-	struct rslot *s = rfind(t, blk);
-	if (!s->used) {
-		memset(s, 0, sizeof *s);
-		s->used = 1;
-		s->blk = blk;
-		t->count++;
-	}
+	t->blk[t->n++] = blk;
 	return SV_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* After PASS_LOGGED: sort, drop repeats, no block revoked yet. */
+static int rseal(struct revtab *t)
+{
+	if (t->n)
+		qsort(t->blk, t->n, sizeof *t->blk, cmp_u64);
+	size_t k = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (!k || t->blk[k - 1] != t->blk[i])
+			t->blk[k++] = t->blk[i];
+	t->n = k;
+	t->tid = malloc((k ? k : 1) * sizeof *t->tid);
+	t->rev = calloc(k ? k : 1, 1);
+	return t->tid && t->rev ? SV_OK : SV_ERR_NOMEM;
+}
+
+/* The index of blk in the sealed table (none before rseal: the log has no revoke record). */
+static bool rfind(const struct revtab *t, uint64_t blk, size_t *at)
+{
+	if (!t->rev)
+		return false;
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->blk[mid] < blk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == t->n || t->blk[lo] != blk)
+		return false;
+	*at = lo;
+	return true;
 }
 
 /* A revoke record of transaction tid: kept only for a block the log holds. */
 static void rrevoke(struct revtab *t, uint64_t blk, uint32_t tid)
 {
-	struct rslot *s = rfind(t, blk);
-	if (!s || !s->used)
+	size_t i;
+	if (!rfind(t, blk, &i))
 		return;
-	if (!s->revoked || tid_gt(tid, s->tid)) {
-		s->revoked = 1;
-		s->tid = tid;
+	if (!t->rev[i] || tid_gt(tid, t->tid[i])) {
+		t->rev[i] = 1;
+		t->tid[i] = tid;
 	}
 }
 
 /* A block logged by transaction tid is skipped when revoked by tid or a later transaction. */
-static bool revoked(struct revtab *t, uint64_t blk, uint32_t tid)
+static bool revoked(const struct revtab *t, uint64_t blk, uint32_t tid)
 {
-	struct rslot *s = rfind(t, blk);
-	return s && s->used && s->revoked && !tid_gt(tid, s->tid);
+	size_t i;
+	return rfind(t, blk, &i) && t->rev[i] && !tid_gt(tid, t->tid[i]);
+}
+
+static void rfree(struct revtab *t)
+{
+	free(t->blk);
+	free(t->tid);
+	free(t->rev);
+	memset(t, 0, sizeof *t);
 }
 
 /* ---- one recovery ---- */
@@ -594,10 +613,15 @@ static int recover(struct sv_fs *fs, struct sv_dev *ext, struct sv_report *rep, 
 			if (info->revoke_records) {       /* no revoke record: no table needed */
 				st = do_pass(&r, PASS_LOGGED);
 				if (st == SV_OK)
+					st = rseal(&r.rt);
+				if (st == SV_OK)
 					st = do_pass(&r, PASS_REVOKE);
 			}
+			/* one entry per logged block at most: size the overlay once (a hint only) */
+			sv_overlay_reserve(r.ov, info->log_blocks);
 			if (st == SV_OK)
 				st = do_pass(&r, PASS_REPLAY);
+			rfree(&r.rt);
 		}
 		if (st != SV_OK) {
 			sv_dev_close(r.ov);
@@ -614,7 +638,7 @@ out:
 	free(r.dbuf);
 	free(r.tmp);
 	free(r.tags);
-	free(r.rt.s);
+	rfree(&r.rt);
 	sv_jnl_release(&j);
 	return st;
 }

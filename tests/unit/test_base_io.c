@@ -103,6 +103,7 @@ static void test_io(void)
 	CHECK("redirect overlay", sv_dev_mem(img2, sizeof img2, &m2) == SV_OK && sv_dev_overlay(m, 1024, false, &rov) == SV_OK &&
 	      sv_overlay_source(rov, m2, &s2) == SV_OK && s2 == 1 && sv_overlay_adopt(rov, m2) == SV_OK);
 	sv_overlay_set_report(rov, &rrep);
+	CHECK("overlay reserve", sv_overlay_reserve(rov, 1000) == SV_OK && sv_overlay_reserve(rov, UINT64_MAX) == SV_ERR_INVAL);
 	CHECK("redirect entries", sv_overlay_redirect(rov, 1, 0, 6 * 1024, head) == SV_OK &&
 	      sv_overlay_redirect(rov, 2, s2, 1024, NULL) == SV_OK && sv_overlay_redirect(rov, 3, 0, 7 * 1024 + 512, NULL) == SV_OK &&
 	      sv_overlay_redirect(rov, 9, 5, 0, NULL) == SV_ERR_INVAL && sv_overlay_count(rov) == 3);
