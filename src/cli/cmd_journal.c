@@ -32,7 +32,11 @@ int cli_replay(struct cli_src *s, const struct cli_src_opts *o)
 	struct sv_journal_info info;
 	struct sv_dev *ov = NULL;
 	int st = sv_journal_replay(s->fs, ext, &s->report, &ov, &info);
-	sv_dev_close(ext);                 /* the overlay holds copies; the journal device is done with */
+	/* the overlay reads replayed blocks from the journal device on demand: it keeps it open */
+	if (st == SV_OK && ext && sv_overlay_adopt(ov, ext) != SV_OK) {
+		sv_dev_close(ov);
+		st = SV_ERR_NOMEM;
+	}
 	if (st != SV_OK) {
 		if (!o->quiet)
 			fprintf(stderr, "salvage: journal needs recovery but cannot be replayed: %s; showing the raw "
@@ -40,6 +44,7 @@ int cli_replay(struct cli_src *s, const struct cli_src_opts *o)
 		if (info.external && !ext)
 			sv_report(&s->report, SV_PB_JOURNAL, 0, SV_NOBLOCK,
 				  "journal not replayed: it is on another device; give it with --journal FILE");
+		sv_dev_close(ext);
 		return EXIT_DONE;
 	}
 	if (info.stop == SV_JSTOP_FATAL || sv_overlay_count(ov) == 0) {

@@ -39,12 +39,28 @@ int sv_dev_slice(struct sv_dev *lower, uint64_t off, uint64_t len, bool owns_low
 /* A read-only view of a memory buffer (tests, fuzzers). The buffer must outlive the device. */
 int sv_dev_mem(const void *buf, size_t len, struct sv_dev **out);
 
-/* Overlay: blocks of size bsize replaced by in-memory copies (journal replay). Reads of
- * replaced blocks come from memory; everything else from lower. Memory grows with the
- * number of replaced blocks only. */
+/* Overlay: a device over lower in which some blocks (size bsize) are replaced (journal replay).
+ * A replaced block is a redirect -- read on demand from a byte offset of a source device, with an
+ * optional patch of its first 4 bytes -- or an in-memory copy. Everything else reads from lower.
+ * Memory: one 24-byte hash slot per replaced block at a load of 3/8 to 3/4 (32-64 bytes a block),
+ * plus bsize for each copy. */
 int sv_dev_overlay(struct sv_dev *lower, uint32_t bsize, bool owns_lower, struct sv_dev **out);
+/* Make src a device redirects may read from; *idx is its index (lower is always index 0; up to 8
+ * sources). The overlay does not close src (see sv_overlay_adopt): src must stay open as long as
+ * the overlay is read. Registering a source twice gives the same index. */
+int sv_overlay_source(struct sv_dev *overlay, struct sv_dev *src, unsigned *idx);
+/* Hand src (registered or not) to the overlay: closing the overlay closes src. Not for lower. */
+int sv_overlay_adopt(struct sv_dev *overlay, struct sv_dev *src);
+/* Replace block blk by the bsize bytes at byte off of source src; head (4 bytes, copied) when not
+ * NULL replaces the first 4 of them. Replaces any earlier entry for blk. Nothing is read now: a
+ * read that fails later yields zeros, SV_ERR_IO and an SV_PB_IO report (see set_report). */
+int sv_overlay_redirect(struct sv_dev *overlay, uint64_t blk, unsigned src, uint64_t off, const uint8_t *head);
 /* Set (or replace) the content of block blk in an overlay device. Copies bsize bytes. */
 int sv_overlay_put(struct sv_dev *overlay, uint64_t blk, const void *data);
+/* Make room for n entries in all (a hint, so the table is not regrown while it fills). */
+int sv_overlay_reserve(struct sv_dev *overlay, uint64_t n);
+/* Where redirect read failures are reported (NULL: nowhere). rep must outlive the overlay. */
+void sv_overlay_set_report(struct sv_dev *overlay, struct sv_report *rep);
 /* Number of blocks held by an overlay, and iteration over them in ascending order. */
 size_t sv_overlay_count(struct sv_dev *overlay);
 int sv_overlay_each(struct sv_dev *overlay, int (*fn)(void *ctx, uint64_t blk), void *ctx);

@@ -13,7 +13,10 @@ struct jnl {
 	struct sv_dev *dev;           /* where journal blocks are read (fs device or external) */
 	struct sv_report *rep;
 	uint32_t bs;
-	uint32_t total;               /* readable journal blocks (s_maxlen after validation) */
+	uint32_t total;               /* journal blocks by its size (s_maxlen after validation) */
+	uint64_t dev_blocks;          /* blocks of j->dev really there (its size / bs) */
+	uint64_t mapped;              /* journal blocks really mapped to device blocks: the budget
+				       * of every walk over the log, whatever the superblock claims */
 	bool identity;                /* external: journal block n is device block n */
 	struct jrun *runs;            /* internal: the journal inode's map, sorted by lblk */
 	size_t nruns, cap;
@@ -30,6 +33,8 @@ struct jnl {
 int sv_jnl_open(struct sv_fs *fs, struct sv_dev *ext, struct sv_report *rep, struct jnl *j,
 		struct sv_journal_info *info);
 void sv_jnl_release(struct jnl *j);
+/* Byte offset on j->dev of journal block jblk; false when it is not mapped or not on the device. */
+bool sv_jnl_offset(struct jnl *j, uint32_t jblk, uint64_t *off);
 /* Read journal block jblk into buf (j->bs bytes). Errors zero-fill. */
 int sv_jnl_read(struct jnl *j, uint32_t jblk, uint8_t *buf);
 

@@ -58,10 +58,15 @@ int sv_jsb_decode(const uint8_t *raw, size_t len, struct sv_jsb *out, char *why,
 
 struct mapctx {
 	struct jnl *j;
-	uint64_t want;                 /* journal blocks needed */
+	uint64_t want;                 /* journal blocks needed (from i_size) */
 	int st;
+	uint64_t calls;                /* runs seen: at most one per device block in a sane map */
+	bool cut;                      /* the map named more blocks than the device holds */
 };
 
+/* One run of the journal inode's map. Runs beyond the device are holes; the total mapped is
+ * capped by the device's block count (more can only mean blocks mapped twice), so memory and
+ * the later walks are bounded by the device, not by i_size or s_maxlen. */
 static int map_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsigned flags)
 {
 	struct mapctx *m = ctx;
@@ -75,10 +80,25 @@ static int map_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsign
 		m->st = SV_ERR_CORRUPT;        /* out of order: the ext layer walks in order, so damage */
 		return 1;
 	}
+	if (++m->calls > j->dev_blocks) {
+		m->cut = true;
+		return 1;
+	}
+	if (pblk >= j->dev_blocks)
+		return 0;                      /* not on the device: left unmapped */
+	if (len > j->dev_blocks - pblk)
+		len = j->dev_blocks - pblk;
+	if (len > j->dev_blocks - j->mapped) {
+		len = j->dev_blocks - j->mapped;
+		m->cut = true;
+		if (!len)
+			return 1;
+	}
+	j->mapped += len;
 	if (j->nruns && j->runs[j->nruns - 1].lblk + j->runs[j->nruns - 1].len == lblk &&
 	    j->runs[j->nruns - 1].pblk + j->runs[j->nruns - 1].len == pblk) {
 		j->runs[j->nruns - 1].len += len;
-		return 0;
+		return m->cut;
 	}
 	if (j->nruns == j->cap) {
 		size_t ncap = j->cap ? j->cap * 2 : 16;
@@ -94,17 +114,23 @@ static int map_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsign
 	j->runs[j->nruns].pblk = pblk;
 	j->runs[j->nruns].len = len;
 	j->nruns++;
-	return 0;
+	return m->cut;
 }
 
 /* Map the journal inode; want = journal blocks to map (from i_size). */
 static int map_inode(struct jnl *j, const struct sv_inode *in, uint64_t want)
 {
 	j->nruns = 0;
-	struct mapctx m = { j, want, SV_OK };
+	j->mapped = 0;
+	struct mapctx m = { j, want, SV_OK, 0, false };
 	int st = sv_file_map(j->fs, in, map_run, &m);
 	if (m.st != SV_OK)
 		return m.st;
+	if (m.cut)
+		sv_report(j->rep, SV_PB_JOURNAL, in->ino, SV_NOBLOCK,
+			  "the journal inode's map names more blocks or runs than the %llu the device holds (blocks "
+			  "mapped twice?); the journal is cut after %llu mapped blocks", (unsigned long long)j->dev_blocks,
+			  (unsigned long long)j->mapped);
 	if (st != SV_OK && st != SV_ERR_STOP && st != 1)
 		return st < 0 ? st : SV_ERR_CORRUPT;
 	return j->nruns ? SV_OK : SV_ERR_CORRUPT;
@@ -132,15 +158,21 @@ static bool jmap(struct jnl *j, uint32_t jblk, uint64_t *phys)
 	return false;
 }
 
+bool sv_jnl_offset(struct jnl *j, uint32_t jblk, uint64_t *off)
+{
+	uint64_t phys;
+	if (jblk >= j->total || !jmap(j, jblk, &phys) || phys >= j->dev_blocks)
+		return false;
+	return sv_mul64(phys, j->bs, off);
+}
+
 int sv_jnl_read(struct jnl *j, uint32_t jblk, uint8_t *buf)
 {
-	uint64_t phys, off;
-	if (jblk >= j->total || !jmap(j, jblk, &phys)) {
+	uint64_t off;
+	if (!sv_jnl_offset(j, jblk, &off)) {
 		memset(buf, 0, j->bs);
 		return SV_ERR_CORRUPT;
 	}
-	if (!sv_mul64(phys, j->bs, &off))
-		return SV_ERR_CORRUPT;
 	return sv_dev_read(j->dev, off, buf, j->bs);
 }
 
@@ -410,9 +442,11 @@ int sv_jnl_open(struct sv_fs *fs, struct sv_dev *ext, struct sv_report *rep, str
 		const char *dn = ext->name;
 		j->dev = ext;
 		j->identity = true;
+		j->dev_blocks = ext->size / j->bs;
 		st = locate_external(j, info, &size_blocks, &jsb_block, why, sizeof why);
 		if (st == SV_OK) {
 			j->total = (uint32_t)size_blocks;
+			j->mapped = size_blocks;   /* identity map, already capped by the device */
 			if (sv_jnl_read(j, jsb_block, raw) != SV_OK) {
 				snprintf(why, sizeof why, "cannot read the journal superblock at block %u of %.80s", jsb_block,
 					 dn);
@@ -438,6 +472,7 @@ int sv_jnl_open(struct sv_fs *fs, struct sv_dev *ext, struct sv_report *rep, str
 		}
 	} else {
 		j->dev = sv_fs_dev(fs);
+		j->dev_blocks = j->dev->size / j->bs;
 		info->ino = sb->s_journal_inum;
 		snprintf(info->location, sizeof info->location, "inode %u", sb->s_journal_inum);
 		char why2[400] = "";

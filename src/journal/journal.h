@@ -1,7 +1,7 @@
 /* journal.h: the JBD (ext3) and JBD2 (ext4) journal: its superblock, a scan of the pending log
  * like the kernel's recovery (fs/jbd2/recovery.c: scan, revoke and replay passes), an in-memory
  * replay into an io overlay, and the orphan list the kernel processes after recovery.
- * The source is never written: replayed blocks live in the overlay's memory only.
+ * The source is never written: the overlay maps each replayed block to its copy in the journal.
  * Everything on disk is untrusted; damage goes to the sv_report with journal block numbers.
  * Nothing here prints or exits. */
 #ifndef SV_JOURNAL_H
@@ -116,7 +116,7 @@ struct sv_journal_info {
 	uint64_t log_blocks;          /* data blocks in complete transactions */
 	uint64_t revoke_records;      /* revoke records in complete transactions */
 	/* replay results (sv_journal_replay only) */
-	uint64_t replayed;            /* block writes applied to the overlay */
+	uint64_t replayed;            /* logged copies mapped into the overlay (later ones replace earlier) */
 	uint64_t revoke_hits;         /* logged blocks skipped because revoked */
 	uint64_t bad_csum;            /* logged blocks skipped for a bad checksum */
 	uint64_t out_of_range;        /* logged blocks skipped: beyond the filesystem */
@@ -135,6 +135,10 @@ int sv_journal_scan(struct sv_fs *fs, struct sv_dev *ext_journal, struct sv_repo
  * block size (its owns_lower is false). *overlay_out is set on SV_OK, even when nothing was
  * replayed (then it holds no block); the caller closes it with sv_dev_close and must reopen the
  * filesystem on it to see the recovered state (superblock and descriptors may have changed).
+ * Memory stays at one overlay entry per replayed block: the overlay reads each block from the
+ * journal when asked (a read that fails then gives zeros and an SV_PB_IO report to rep). So rep,
+ * sv_fs_dev(fs) and ext_journal must stay valid while the overlay is read; hand ext_journal to
+ * the overlay with sv_overlay_adopt to have it closed with it.
  * The replayed superblock keeps INCOMPAT_RECOVER: salvage shows the state, it does not clear it. */
 int sv_journal_replay(struct sv_fs *fs, struct sv_dev *ext_journal, struct sv_report *rep,
 		      struct sv_dev **overlay_out, struct sv_journal_info *info);
@@ -150,8 +154,9 @@ struct sv_orphan {
 };
 typedef int (*sv_orphan_fn)(void *ctx, const struct sv_orphan *o);
 /* Walk the orphan chain (s_last_orphan, next in i_dtime) and the orphan file (COMPAT_ORPHAN_FILE).
- * Bounded: each chain step must name a valid inode and the walk stops at s_inodes_count steps
- * (a loop is reported). Return nonzero from fn to stop (that value is returned). */
+ * Bounded: each inode is listed once (a loop or a repeated entry is reported and skipped), the
+ * chain stops after as many inodes as the device can hold and the orphan file after as many blocks
+ * as the device has (65536 at most). Return nonzero from fn to stop (that value is returned). */
 int sv_orphan_each(struct sv_fs *fs, struct sv_report *rep, sv_orphan_fn fn, void *ctx);
 
 #endif

@@ -1,17 +1,20 @@
-/* recovery.c: the three recovery passes over the pending log, with the kernel's semantics
+/* recovery.c: the recovery passes over the pending log, with the kernel's semantics
  * (fs/jbd2/recovery.c; Documentation/filesystems/ext4/journal.rst):
  *   scan   - walk from s_start/s_sequence to the end of the valid log, checking checksums;
- *   revoke - collect revoke records with the newest transaction that revoked each block;
- *   replay - copy every logged block not revoked by the same or a later transaction into an
- *            in-memory overlay of the filesystem device (never onto the source).
- * Termination: every block read advances a counter bounded by the log's length, so a log whose
- * sequence numbers loop around the ring still ends. */
+ *   logged - note every filesystem block the replayed log holds a copy of;
+ *   revoke - for those blocks only, the newest transaction that revoked each;
+ *   replay - map every logged block not revoked by the same or a later transaction to its copy
+ *            in the journal, in an overlay of the filesystem device that reads it on demand
+ *            (never onto the source; no block is copied into memory).
+ * Termination and memory: every pass visits each journal block at most once and at most as many
+ * blocks as the journal really has on the device, so a log whose sequence numbers loop around the
+ * ring still ends, and the tables hold at most one entry per logged block. */
 #include "internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { PASS_SCAN, PASS_REVOKE, PASS_REPLAY };
+enum { PASS_SCAN, PASS_LOGGED, PASS_REVOKE, PASS_REPLAY };
 #define REPORT_CAP 20                 /* per-block problems reported before summarising */
 #define COMMIT_HEADER_SIZE 60         /* struct commit_header: header, type, size, pad, 8 sums, sec, nsec */
 
@@ -33,64 +36,97 @@ const char *sv_journal_stop_text(int stop)
 	}
 }
 
-/* ---- revoke table: block -> newest revoking transaction; open addressing, grown by doubling ---- */
-struct rslot {
-	uint64_t blk;
-	uint32_t tid;
-	bool used;
-};
+/* ---- logged blocks and their revokes: fs block -> newest revoking transaction ----
+ * PASS_LOGGED lists every block the log holds a copy of (sorted, each once); PASS_REVOKE then
+ * records revokes of those blocks only. Revoke records naming other blocks cannot matter, so
+ * memory is 13 bytes per logged block, bounded by the log's real length whatever the revoke
+ * blocks claim. */
 struct revtab {
-	struct rslot *s;
-	size_t cap, count;
+	uint64_t *blk;                /* sorted, distinct */
+	uint32_t *tid;                /* newest revoking transaction of blk[i], when rev[i] */
+	uint8_t *rev;
+	size_t n, cap;
 };
 
-static size_t rhash(uint64_t b, size_t cap) { return (size_t)((b * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1); }
-
-static struct rslot *rfind(struct revtab *t, uint64_t blk)
+static int radd(struct revtab *t, uint64_t blk)
 {
-	if (!t->cap)
-		return NULL;
-	for (size_t i = rhash(blk, t->cap);; i = (i + 1) & (t->cap - 1)) {
-		if (!t->s[i].used)
-			return &t->s[i];
-		if (t->s[i].blk == blk)
-			return &t->s[i];
-	}
-}
-
-static int rset(struct revtab *t, uint64_t blk, uint32_t tid)
-{
-	if ((t->count + 1) * 2 > t->cap) {
+	if (t->n == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 256;
-		struct rslot *ns = calloc(ncap, sizeof *ns);
-		if (!ns)
+		uint64_t *nb = ncap < t->cap ? NULL : realloc(t->blk, ncap * sizeof *nb);
+		if (!nb)
 			return SV_ERR_NOMEM;
-		struct revtab nt = { ns, ncap, 0 };
-		for (size_t i = 0; i < t->cap; i++)
-			if (t->s[i].used) {
-				*rfind(&nt, t->s[i].blk) = t->s[i];
-				nt.count++;
-			}
-		free(t->s);
-		*t = nt;
+		t->blk = nb;
+		t->cap = ncap;
 	}
-	struct rslot *s = rfind(t, blk);
-	if (!s->used) {
-		s->used = true;
-		s->blk = blk;
-		s->tid = tid;
-		t->count++;
-	} else if (tid_gt(tid, s->tid)) {
-		s->tid = tid;
-	}
+	t->blk[t->n++] = blk;
 	return SV_OK;
 }
 
-/* A block logged by transaction tid is skipped when revoked by tid or a later transaction. */
-static bool revoked(struct revtab *t, uint64_t blk, uint32_t tid)
+static int cmp_u64(const void *a, const void *b)
 {
-	struct rslot *s = rfind(t, blk);
-	return s && s->used && !tid_gt(tid, s->tid);
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* After PASS_LOGGED: sort, drop repeats, no block revoked yet. */
+static int rseal(struct revtab *t)
+{
+	if (t->n)
+		qsort(t->blk, t->n, sizeof *t->blk, cmp_u64);
+	size_t k = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (!k || t->blk[k - 1] != t->blk[i])
+			t->blk[k++] = t->blk[i];
+	t->n = k;
+	t->tid = malloc((k ? k : 1) * sizeof *t->tid);
+	t->rev = calloc(k ? k : 1, 1);
+	return t->tid && t->rev ? SV_OK : SV_ERR_NOMEM;
+}
+
+/* The index of blk in the sealed table (none before rseal: the log has no revoke record). */
+static bool rfind(const struct revtab *t, uint64_t blk, size_t *at)
+{
+	if (!t->rev)
+		return false;
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->blk[mid] < blk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == t->n || t->blk[lo] != blk)
+		return false;
+	*at = lo;
+	return true;
+}
+
+/* A revoke record of transaction tid: kept only for a block the log holds. */
+static void rrevoke(struct revtab *t, uint64_t blk, uint32_t tid)
+{
+	size_t i;
+	if (!rfind(t, blk, &i))
+		return;
+	if (!t->rev[i] || tid_gt(tid, t->tid[i])) {
+		t->rev[i] = 1;
+		t->tid[i] = tid;
+	}
+}
+
+/* A block logged by transaction tid is skipped when revoked by tid or a later transaction. */
+static bool revoked(const struct revtab *t, uint64_t blk, uint32_t tid)
+{
+	size_t i;
+	return rfind(t, blk, &i) && t->rev[i] && !tid_gt(tid, t->tid[i]);
+}
+
+static void rfree(struct revtab *t)
+{
+	free(t->blk);
+	free(t->tid);
+	free(t->rev);
+	memset(t, 0, sizeof *t);
 }
 
 /* ---- one recovery ---- */
@@ -107,6 +143,7 @@ struct rec {
 	struct tag *tags;
 	struct revtab rt;
 	struct sv_dev *ov;
+	unsigned ov_src;              /* the journal device's index among the overlay's sources */
 	uint64_t fs_blocks;
 	uint32_t end_tid;
 	bool end_set;
@@ -223,15 +260,16 @@ static struct sv_journal_tx *cur_tx(struct rec *r, uint32_t tid)
 
 static void replay_tags(struct rec *r, size_t ntags, uint64_t *next, uint32_t tid)
 {
+	static const uint8_t magic[4] = { 0xC0, 0x3B, 0x39, 0x98 };
 	struct jnl *j = r->j;
 	struct sv_journal_info *info = r->info;
 	for (size_t i = 0; i < ntags; i++) {
 		const struct tag *t = &r->tags[i];
-		uint64_t jb = *next;
+		uint64_t jb = *next, off;
 		*next = wrap(j, *next + 1);
-		if (sv_jnl_read(j, (uint32_t)jb, r->dbuf) != SV_OK) {
-			pb(r, jb, "cannot read the logged copy of filesystem block %llu (transaction %u); that block "
-			   "is not replayed", (unsigned long long)t->blocknr, tid);
+		if (!sv_jnl_offset(j, (uint32_t)jb, &off)) {
+			pb(r, jb, "the logged copy of filesystem block %llu (transaction %u) is not on the device; that "
+			   "block is not replayed", (unsigned long long)t->blocknr, tid);
 			continue;
 		}
 		if (revoked(&r->rt, t->blocknr, tid)) {
@@ -239,6 +277,12 @@ static void replay_tags(struct rec *r, size_t ntags, uint64_t *next, uint32_t ti
 			continue;
 		}
 		if (j->csum_v >= 2) {
+			/* the checksum covers the block as logged (escaped), seeded with the uuid and tid */
+			if (sv_jnl_read(j, (uint32_t)jb, r->dbuf) != SV_OK) {
+				pb(r, jb, "cannot read the logged copy of filesystem block %llu (transaction %u); that "
+				   "block is not replayed", (unsigned long long)t->blocknr, tid);
+				continue;
+			}
 			uint8_t seq[4] = { (uint8_t)(tid >> 24), (uint8_t)(tid >> 16), (uint8_t)(tid >> 8), (uint8_t)tid };
 			uint32_t c = sv_crc32c(j->csum_seed, seq, 4);
 			c = sv_crc32c(c, r->dbuf, j->bs);
@@ -257,11 +301,10 @@ static void replay_tags(struct rec *r, size_t ntags, uint64_t *next, uint32_t ti
 			   tid, (unsigned long long)t->blocknr, (unsigned long long)r->fs_blocks);
 			continue;
 		}
-		if (t->flags & JBD2_FLAG_ESCAPE) {
-			/* the block began with the journal magic; the log stored it zeroed */
-			r->dbuf[0] = 0xC0; r->dbuf[1] = 0x3B; r->dbuf[2] = 0x39; r->dbuf[3] = 0x98;
-		}
-		int st = sv_overlay_put(r->ov, t->blocknr, r->dbuf);
+		/* The overlay reads the block from the journal when asked; a later transaction's copy
+		 * replaces this entry. ESCAPE: the block began with the journal magic, logged zeroed. */
+		int st = sv_overlay_redirect(r->ov, t->blocknr, r->ov_src, off,
+					     (t->flags & JBD2_FLAG_ESCAPE) ? magic : NULL);
 		if (st != SV_OK) {
 			r->fatal = true;
 			return;
@@ -270,13 +313,26 @@ static void replay_tags(struct rec *r, size_t ntags, uint64_t *next, uint32_t ti
 	}
 }
 
+/* PASS_LOGGED: enter the blocks a descriptor logs. */
+static int note_logged(struct rec *r, size_t ntags)
+{
+	for (size_t i = 0; i < ntags; i++)
+		if (radd(&r->rt, r->tags[i].blocknr) != SV_OK)
+			return SV_ERR_NOMEM;
+	return SV_OK;
+}
+
 static int do_pass(struct rec *r, int pass)
 {
 	struct jnl *j = r->j;
 	struct sv_journal_info *info = r->info;
 	uint32_t tid = j->sb.s_sequence;
 	uint64_t next = j->sb.s_start;
+	/* Budget: each block of the log area at most once, and never more than the journal blocks
+	 * really mapped on the device (s_maxlen and i_size are only claims). */
 	uint64_t steps = 0, limit = (uint64_t)(j->last - j->first);
+	if (limit > j->mapped)
+		limit = j->mapped;
 	uint32_t crc = ~0u;
 	bool need_check_time = false;
 	uint64_t last_time = 0;
@@ -290,7 +346,7 @@ static int do_pass(struct rec *r, int pass)
 		uint64_t here = next;
 		if (steps >= limit) {
 			if (pass == PASS_SCAN) {
-				snprintf(msg, sizeof msg, "the log runs past %llu blocks, the size of the log area; stopped "
+				snprintf(msg, sizeof msg, "the log runs past %llu blocks, the real size of the log area; stopped "
 					 "at transaction %u", (unsigned long long)limit, tid);
 				pb(r, here, "%s", msg);
 				stop_scan(r, SV_JSTOP_TOO_LONG, tid, here, msg);
@@ -367,7 +423,9 @@ static int do_pass(struct rec *r, int pass)
 				}
 				next = wrap(j, next + n);
 				steps += n;
-			} else if (pass == PASS_REVOKE) {
+			} else if (pass == PASS_LOGGED || pass == PASS_REVOKE) {
+				if (pass == PASS_LOGGED && note_logged(r, n) != SV_OK)
+					return SV_ERR_NOMEM;
 				next = wrap(j, next + n);
 				steps += n;
 			} else {
@@ -435,7 +493,7 @@ static int do_pass(struct rec *r, int pass)
 			continue;
 		}
 		if (type == JBD2_REVOKE_BLOCK) {
-			if (pass == PASS_REPLAY)
+			if (pass == PASS_REPLAY || pass == PASS_LOGGED)
 				continue;
 			uint32_t csz = j->csum_v >= 2 ? 4 : 0;
 			uint32_t rcount = sv_be32(r->buf + 12);
@@ -462,11 +520,8 @@ static int do_pass(struct rec *r, int pass)
 					tx->revokes += nrec;
 				continue;
 			}
-			for (uint32_t off = 16; off + rlen <= rcount; off += rlen) {
-				uint64_t b = b64 ? sv_be64(r->buf + off) : sv_be32(r->buf + off);
-				if (rset(&r->rt, b, tid) != SV_OK)
-					return SV_ERR_NOMEM;
-			}
+			for (uint32_t off = 16; off + rlen <= rcount; off += rlen)
+				rrevoke(&r->rt, b64 ? sv_be64(r->buf + off) : sv_be32(r->buf + off), tid);
 			continue;
 		}
 		/* any other type with the expected sequence ends the log (the kernel's "unrecognised") */
@@ -552,15 +607,26 @@ static int recover(struct sv_fs *fs, struct sv_dev *ext, struct sv_report *rep, 
 		st = sv_dev_overlay(sv_fs_dev(fs), j.bs, false, &r.ov);
 		if (st != SV_OK)
 			goto out;
-		if (!r.fatal && info->tx_count) {
-			st = do_pass(&r, PASS_REVOKE);
+		sv_overlay_set_report(r.ov, rep);
+		st = sv_overlay_source(r.ov, j.dev, &r.ov_src);
+		if (st == SV_OK && !r.fatal && info->tx_count) {
+			if (info->revoke_records) {       /* no revoke record: no table needed */
+				st = do_pass(&r, PASS_LOGGED);
+				if (st == SV_OK)
+					st = rseal(&r.rt);
+				if (st == SV_OK)
+					st = do_pass(&r, PASS_REVOKE);
+			}
+			/* one entry per logged block at most: size the overlay once (a hint only) */
+			sv_overlay_reserve(r.ov, info->log_blocks);
 			if (st == SV_OK)
 				st = do_pass(&r, PASS_REPLAY);
-			if (st != SV_OK) {
-				sv_dev_close(r.ov);
-				r.ov = NULL;
-				goto out;
-			}
+			rfree(&r.rt);
+		}
+		if (st != SV_OK) {
+			sv_dev_close(r.ov);
+			r.ov = NULL;
+			goto out;
 		}
 		info->distinct_blocks = sv_overlay_count(r.ov);
 		*ov_out = r.ov;
@@ -572,7 +638,7 @@ out:
 	free(r.dbuf);
 	free(r.tmp);
 	free(r.tags);
-	free(r.rt.s);
+	rfree(&r.rt);
 	sv_jnl_release(&j);
 	return st;
 }

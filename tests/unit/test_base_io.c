@@ -92,6 +92,31 @@ static void test_io(void)
 	}
 	sv_dev_close(zov);
 	free(zero);
+	/* redirects: block 1 reads block 6 of the lower device with its head patched; block 2 reads
+	 * from a second source; block 3 points past the end: zeros, an error and a report */
+	struct sv_dev *rov = NULL, *m2 = NULL;
+	static uint8_t img2[2048];
+	memset(img2, 0x77, sizeof img2);
+	struct sv_report rrep = { NULL, NULL, 0, 0, NULL };
+	unsigned s2 = 0;
+	static const uint8_t head[4] = { 0xC0, 0x3B, 0x39, 0x98 };
+	CHECK("redirect overlay", sv_dev_mem(img2, sizeof img2, &m2) == SV_OK && sv_dev_overlay(m, 1024, false, &rov) == SV_OK &&
+	      sv_overlay_source(rov, m2, &s2) == SV_OK && s2 == 1 && sv_overlay_adopt(rov, m2) == SV_OK);
+	sv_overlay_set_report(rov, &rrep);
+	CHECK("overlay reserve", sv_overlay_reserve(rov, 1000) == SV_OK && sv_overlay_reserve(rov, UINT64_MAX) == SV_ERR_INVAL);
+	CHECK("redirect entries", sv_overlay_redirect(rov, 1, 0, 6 * 1024, head) == SV_OK &&
+	      sv_overlay_redirect(rov, 2, s2, 1024, NULL) == SV_OK && sv_overlay_redirect(rov, 3, 0, 7 * 1024 + 512, NULL) == SV_OK &&
+	      sv_overlay_redirect(rov, 9, 5, 0, NULL) == SV_ERR_INVAL && sv_overlay_count(rov) == 3);
+	memset(big, 0xEE, sizeof big);
+	st = sv_dev_read(rov, 1024 + 2, big, 3 * 1024 - 2);   /* from byte 2 of block 1 to the end of block 3 */
+	CHECK("redirect reads on demand, head patched", big[0] == 0x39 && big[1] == 0x98 && big[2] == (uint8_t)(6 * 1024 + 4) &&
+	      big[1021] == (uint8_t)(7 * 1024 - 1) && big[1022] == 0x77 && big[2045] == 0x77);
+	CHECK("unreadable redirect reads as zeros and reports", st == SV_ERR_IO && big[2046] == 0 && big[3069] == 0 &&
+	      rrep.count == 1);
+	sv_overlay_redirect(rov, 1, 0, 0, NULL);               /* a later entry replaces the earlier */
+	sv_dev_read(rov, 1024, out, 4);
+	CHECK("redirect replaced", sv_overlay_count(rov) == 3 && out[0] == 0 && out[3] == 3);
+	sv_dev_close(rov);                                     /* closes m2 (adopted), not m */
 	struct sv_cache *c = NULL;
 	CHECK("cache open", sv_cache_open(m, 1024, 3, &c) == SV_OK);
 	uint8_t cb[1024];
