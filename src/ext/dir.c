@@ -2,6 +2,7 @@
  * htree directories are read the same way: htree interior blocks look like one empty entry
  * spanning the block, so a linear pass over every block sees every leaf entry exactly once. */
 #include "internal.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,10 +38,14 @@ static bool dirblock_has_tail(const uint8_t *b, uint32_t bsize)
  * few of one iteration are told. */
 static void entry_note(struct dir_it *it, uint64_t blk, uint64_t lblk, size_t pos, uint32_t ino, const char *what)
 {
+	char where[64] = "inline data";
+	if (blk != SV_NOBLOCK)
+		snprintf(where, sizeof where, "block %llu (logical %llu)", (unsigned long long)blk,
+			 (unsigned long long)lblk);
 	if (it->notes < 8)
 		sv_report(it->fs->rep, SV_PB_DIR, it->dir->ino, blk,
-			  "directory inode %u, block %llu (logical %llu), entry at offset %zu (inode %u): %s",
-			  it->dir->ino, (unsigned long long)blk, (unsigned long long)lblk, pos, ino, what);
+			  "directory inode %u, %s, entry at offset %zu (inode %u): %s", it->dir->ino, where, pos, ino,
+			  what);
 	it->notes++;
 	it->st = SV_ERR_CORRUPT;
 }

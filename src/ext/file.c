@@ -20,7 +20,7 @@ struct once {
 	struct sv_runset used;      /* physical runs and the logical blocks that first used them */
 	sv_map_fn fn;
 	void *ctx;
-	unsigned reports;
+	unsigned reports;           /* repeats seen (reported up to a cap) */
 	int err;                    /* SV_ERR_NOMEM when the set could not grow */
 };
 
@@ -75,7 +75,9 @@ int sv_file_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void 
 	sv_runset_init(&u.used);
 	int r = (in->flags & EXT4_EXTENTS_FL) ? sv_extent_map(fs, in, once_run, &u) : sv_blockmap_map(fs, in, once_run, &u);
 	sv_runset_free(&u.used);
-	return u.err ? u.err : r;
+	if (u.err)
+		return u.err;
+	return r == SV_OK && u.reports ? SV_ERR_CORRUPT : r;
 }
 
 void sv_fcursor_reset(struct sv_fcursor *c)
