@@ -9,11 +9,27 @@ struct bm {
 	const struct sv_inode *in;
 	sv_map_fn fn;
 	void *ctx;
-	uint64_t from;
 	uint64_t run_l, run_p, run_n;   /* the run being merged */
 	uint8_t *bufs[3];
 	uint32_t per;                   /* pointers per block */
+	struct sv_runset seen;          /* indirect blocks visited in this walk */
+	unsigned reports;               /* damage reported in this walk (capped) */
 };
+
+/* Report one damaged pointer; a hostile map holds millions, so only the first few are told. */
+static void bad_ptr(struct bm *b, uint64_t ptr, unsigned level, uint64_t lblk, const char *why)
+{
+	uint32_t ino = b->in->ino;
+	if (b->reports < 8)
+		sv_report(b->fs->rep, SV_PB_BLOCKMAP, ino, ptr,
+			  "inode %u: %s for logical block %llu is block %llu, %s; that part of the file reads as zeros",
+			  ino, level ? "indirect block" : "block pointer", (unsigned long long)lblk,
+			  (unsigned long long)ptr, why);
+	else if (b->reports == 8)
+		sv_report(b->fs->rep, SV_PB_BLOCKMAP, ino, SV_NOBLOCK,
+			  "inode %u: more damaged block pointers; not reporting each", ino);
+	b->reports++;
+}
 
 static int emit(struct bm *b, uint64_t lblk, uint64_t pblk)
 {
@@ -32,24 +48,32 @@ static int emit(struct bm *b, uint64_t lblk, uint64_t pblk)
 	return 0;
 }
 
-/* Map the subtree under pointer ptr of the given level (0 = data block) covering lblk onward. */
+/* Map the subtree under pointer ptr of the given level (0 = data block) covering lblk onward.
+ * Recursion is bounded by the format: level <= 3. */
 static int walk(struct bm *b, uint64_t ptr, unsigned level, uint64_t lblk, uint64_t *worst)
 {
 	uint64_t span = 1;
 	for (unsigned i = 0; i < level; i++)
 		span *= b->per;
-	if (ptr == 0 || lblk + span <= b->from)
+	if (ptr == 0)
 		return 0;
 	if (!sv_blk_ok(b->fs, ptr)) {
-		sv_report(b->fs->rep, SV_PB_BLOCKMAP, b->in->ino, ptr,
-			  "inode %u: %s for logical block %llu points to block %llu outside the filesystem; that "
-			  "part of the file reads as zeros", b->in->ino, level ? "indirect block" : "block pointer",
-			  (unsigned long long)lblk, (unsigned long long)ptr);
+		bad_ptr(b, ptr, level, lblk, "outside the filesystem (or past the end of the device)");
 		*worst = 1;
 		return 0;
 	}
 	if (level == 0)
 		return emit(b, lblk, ptr);
+	/* Each indirect block once per walk: one that points to itself or to another already visited
+	 * would loop or multiply the file without end (issue 7). */
+	int seen = sv_runset_visit(&b->seen, ptr);
+	if (seen < 0)
+		return seen;
+	if (seen) {
+		bad_ptr(b, ptr, level, lblk, "which this block map already used (a loop); it is skipped");
+		*worst = 1;
+		return 0;
+	}
 	uint8_t *buf = b->bufs[level - 1];
 	if (sv_fs_read_block(b->fs, ptr, buf) != SV_OK) {
 		*worst = 1;
@@ -67,9 +91,10 @@ static int walk(struct bm *b, uint64_t ptr, unsigned level, uint64_t lblk, uint6
 	return 0;
 }
 
-int sv_blockmap_map(struct sv_fs *fs, const struct sv_inode *in, uint64_t from, sv_map_fn fn, void *ctx)
+int sv_blockmap_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx)
 {
-	struct bm b = { fs, in, fn, ctx, from, 0, 0, 0, { 0 }, fs->bsize / 4 };
+	struct bm b = { fs, in, fn, ctx, 0, 0, 0, { 0 }, fs->bsize / 4, { 0 }, 0 };
+	sv_runset_init(&b.seen);
 	uint64_t worst = 0;
 	int r = 0;
 	for (int i = 0; i < 3; i++)
@@ -88,6 +113,7 @@ int sv_blockmap_map(struct sv_fs *fs, const struct sv_inode *in, uint64_t from, 
 		r = fn(ctx, b.run_l, b.run_p, b.run_n, 0);
 	for (int i = 0; i < 3; i++)
 		free(b.bufs[i]);
+	sv_runset_free(&b.seen);
 	if (r)
 		return r;
 	return worst ? SV_ERR_CORRUPT : SV_OK;

@@ -2,6 +2,7 @@
  * htree directories are read the same way: htree interior blocks look like one empty entry
  * spanning the block, so a linear pass over every block sees every leaf entry exactly once. */
 #include "internal.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,8 @@ struct dir_it {
 	uint64_t nblocks;   /* logical blocks within i_size */
 	int st;
 	int stop;
-	char name[256];
+	unsigned notes;     /* damaged-but-kept entries reported so far */
+	char name[256];     /* name_len is one byte: at most 255 and a NUL */
 };
 
 /* rec_len decoding for blocks of 64 KiB ("Linear (Classic) Directories"). */
@@ -32,7 +34,27 @@ static bool dirblock_has_tail(const uint8_t *b, uint32_t bsize)
 	return sv_le32(t) == 0 && sv_le16(t + 4) == 12 && t[6] == 0 && t[7] == 0xDE;
 }
 
-/* Parse the entries in [p, p+len). Entries are validated against the space really there. */
+/* Report an entry that is damaged but kept; a hostile block holds hundreds, so only the first
+ * few of one iteration are told. */
+static void entry_note(struct dir_it *it, uint64_t blk, uint64_t lblk, size_t pos, uint32_t ino, const char *what)
+{
+	char where[64] = "inline data";
+	if (blk != SV_NOBLOCK)
+		snprintf(where, sizeof where, "block %llu (logical %llu)", (unsigned long long)blk,
+			 (unsigned long long)lblk);
+	if (it->notes < 8)
+		sv_report(it->fs->rep, SV_PB_DIR, it->dir->ino, blk,
+			  "directory inode %u, %s, entry at offset %zu (inode %u): %s", it->dir->ino, where, pos, ino,
+			  what);
+	it->notes++;
+	it->st = SV_ERR_CORRUPT;
+}
+
+/* Parse the entries in [p, p+len). Entries are validated against the space really there.
+ * name_len is one byte ("Linear (Classic) Directories"): the byte after it is the file type with
+ * the filetype feature and zero without it (the old 16-bit name_len of revision 0 never exceeded
+ * 255). The kernel and e2fsprogs read the low byte only; a set high byte without filetype is
+ * damage (e2fsck clears it), reported here and read the same way, so a name never exceeds 255. */
 static int parse_entries(struct dir_it *it, const uint8_t *p, size_t len, uint64_t blk, uint64_t lblk)
 {
 	bool ft = it->fs->sb.s_feature_incompat & EXT4_FEATURE_INCOMPAT_FILETYPE;
@@ -40,7 +62,7 @@ static int parse_entries(struct dir_it *it, const uint8_t *p, size_t len, uint64
 	while (pos + 8 <= len) {
 		uint32_t ino = sv_le32(p + pos);
 		uint32_t rec = rec_len_decode(sv_le16(p + pos + 4), it->fs->bsize);
-		uint16_t nl = ft ? p[pos + 6] : sv_le16(p + pos + 6);
+		uint8_t nl = p[pos + 6];
 		uint8_t type = ft ? p[pos + 7] : 0;
 		if (rec < 8 || (rec & 3) || rec > len - pos || (size_t)nl + 8 > rec) {
 			sv_report(it->fs->rep, SV_PB_DIR, it->dir->ino, blk,
@@ -50,22 +72,29 @@ static int parse_entries(struct dir_it *it, const uint8_t *p, size_t len, uint64
 			it->st = SV_ERR_CORRUPT;
 			return 0;
 		}
-		if (ino && nl) {
-			if (ino > it->fs->sb.s_inodes_count) {
-				sv_report(it->fs->rep, SV_PB_DIR, it->dir->ino, blk,
-					  "directory inode %u: entry \"%.*s\" points to inode %u beyond the last inode %u; "
-					  "skipped", it->dir->ino, (int)nl, (const char *)p + pos + 8, ino,
-					  it->fs->sb.s_inodes_count);
-				it->st = SV_ERR_CORRUPT;
-			} else {
-				memcpy(it->name, p + pos + 8, nl);
-				it->name[nl] = 0;
-				struct sv_dirent de = { ino, type, nl, it->name };
-				int r = it->fn(it->ctx, &de);
-				if (r) {
-					it->stop = r;
-					return r;
-				}
+		if (ino && !ft && p[pos + 7])
+			entry_note(it, blk, lblk, pos, ino, "the name length's high byte is set (a name over 255 "
+				   "bytes, without the filetype feature); the name is read as its first byte says, as the "
+				   "kernel reads it");
+		if (ino && ino > it->fs->sb.s_inodes_count) {
+			sv_report(it->fs->rep, SV_PB_DIR, it->dir->ino, blk,
+				  "directory inode %u: entry \"%.*s\" points to inode %u beyond the last inode %u; "
+				  "skipped", it->dir->ino, (int)nl, (const char *)p + pos + 8, ino,
+				  it->fs->sb.s_inodes_count);
+			it->st = SV_ERR_CORRUPT;
+		} else if (ino) {
+			/* An empty name is damage, but the inode it names may hold data: passed on with
+			 * name_len 0 for the caller to give it a safe name. */
+			if (nl == 0)
+				entry_note(it, blk, lblk, pos, ino, "the entry has an empty name; it is passed on so "
+					   "that its file can be saved under a made-up name");
+			memcpy(it->name, p + pos + 8, nl);
+			it->name[nl] = 0;
+			struct sv_dirent de = { ino, type, nl, it->name };
+			int r = it->fn(it->ctx, &de);
+			if (r) {
+				it->stop = r;
+				return r;
 			}
 		}
 		pos += rec;
@@ -134,7 +163,7 @@ int sv_dir_iterate(struct sv_fs *fs, const struct sv_inode *dir, sv_dir_fn fn, v
 {
 	if ((dir->mode & SV_IFMT) != SV_IFDIR)
 		return SV_ERR_NOTDIR;
-	struct dir_it it = { fs, dir, fn, ctx, NULL, 0, SV_OK, 0, { 0 } };
+	struct dir_it it = { fs, dir, fn, ctx, NULL, 0, SV_OK, 0, 0, { 0 } };
 	if (dir->flags & EXT4_INLINE_DATA_FL)
 		return inline_dir(&it);
 	it.nblocks = (dir->size + fs->bsize - 1) / fs->bsize;

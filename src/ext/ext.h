@@ -169,7 +169,14 @@ const struct sv_super *sv_fs_super(const struct sv_fs *fs);
 struct sv_dev *sv_fs_dev(const struct sv_fs *fs);
 struct sv_report *sv_fs_report(struct sv_fs *fs);
 uint32_t sv_fs_block_size(const struct sv_fs *fs);
+/* Groups whose descriptors were loaded: the superblock's count, bounded by the groups that start on
+ * the device (rounded up to a whole flex group). Loops over groups use this, never the claim. */
 uint32_t sv_fs_group_count(const struct sv_fs *fs);
+/* Inodes those groups can hold: min(s_inodes_count, groups * s_inodes_per_group). Tables indexed
+ * by inode number are sized from this, never from s_inodes_count alone. */
+uint32_t sv_fs_inode_count(const struct sv_fs *fs);
+/* Blocks the device really holds (the last may be partial): the base of every work budget. */
+uint64_t sv_fs_dev_blocks(const struct sv_fs *fs);
 const struct sv_group *sv_fs_group(const struct sv_fs *fs, uint32_t g); /* NULL if out of range */
 /* Superblock actually used: 0 for the primary, else the block number (in fs block size) of the backup. */
 uint64_t sv_fs_super_location(const struct sv_fs *fs);
@@ -193,7 +200,8 @@ struct sv_inode {
 	uint32_t ino;
 	uint16_t mode;              /* i_mode: type bits (S_IFMT values are Linux's) and permissions */
 	uint32_t uid, gid;          /* 32-bit (lo | hi << 16) */
-	uint64_t size;              /* i_size_lo | i_size_high << 32 */
+	uint64_t size;              /* i_size, clamped to what the inode's map can address (sv_inode_size_max) */
+	uint64_t size_on_disk;      /* i_size_lo | i_size_high << 32 as stored (differs only when clamped) */
 	uint16_t links_count;
 	int64_t atime, ctime, mtime, crtime, dtime;   /* seconds, with the extra epoch bits */
 	uint32_t atime_ns, ctime_ns, mtime_ns, crtime_ns;
@@ -220,8 +228,13 @@ struct sv_inode {
 #define SV_IFIFO 0010000
 
 /* Read inode ino. SV_ERR_CSUM is returned (with *out filled) when only the checksum is bad.
- * SV_ERR_NOTFOUND/CORRUPT for out-of-range numbers. */
+ * SV_ERR_NOTFOUND/CORRUPT for out-of-range numbers. A size beyond sv_inode_size_max is damage:
+ * it is reported and out->size is clamped (out->size_on_disk keeps the stored value). */
 int sv_inode_read(struct sv_fs *fs, uint32_t ino, struct sv_inode *out);
+/* Largest size the inode's map can address: 2^32 blocks for extents (and inline data), and
+ * min(12 + p + p^2 + p^3, 2^32) blocks for block maps, p = block size / 4 (logical block numbers
+ * are 32-bit; compare ext4_max_size / ext4_max_bitmap_size in fs/ext4/super.c). */
+uint64_t sv_inode_size_max(const struct sv_fs *fs, const struct sv_inode *in);
 /* Device numbers of a char/block device inode (old and new encodings). */
 void sv_inode_devnum(const struct sv_inode *in, uint32_t *major, uint32_t *minor);
 
@@ -231,10 +244,17 @@ void sv_inode_devnum(const struct sv_inode *in, uint32_t *major, uint32_t *minor
  * block pblk for len blocks. Holes are simply absent. Return nonzero to stop (value returned). */
 typedef int (*sv_map_fn)(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsigned flags);
 /* Walk the extent tree or block map of inode. Damage is reported and the walk continues where
- * possible. Not for inline-data inodes (returns SV_ERR_INVAL). */
+ * possible. Not for inline-data inodes (returns SV_ERR_INVAL).
+ * Runs come in logical order, without overlaps, and each physical block at most once: a block the
+ * map gives to a second logical block of the same file is reported and left out (that part reads
+ * as a hole), so a looping or self-overlapping map delivers no more than the device holds. Each
+ * tree node (indirect or extent block) is visited at most once per walk. */
 int sv_file_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx);
 /* Read file content [off, off+len) into buf: holes and unwritten extents read as zeros; bytes
- * past i_size read as zeros. Handles inline data. Encrypted files return SV_ERR_ENCRYPTED. */
+ * past i_size read as zeros. Handles inline data. Encrypted files return SV_ERR_ENCRYPTED.
+ * Gives the same bytes as sv_file_map (same once-per-file rule) however the file is cut into
+ * reads; reading a file front to back in chunks walks its map once in all (the fs remembers the
+ * last file read; not thread-safe, like the rest of struct sv_fs). */
 int sv_file_read(struct sv_fs *fs, const struct sv_inode *in, uint64_t off, void *buf, size_t len);
 /* Inline data (inode i_block + system.data xattr). Copies up to cap bytes into buf, sets *len. */
 int sv_inline_read(struct sv_fs *fs, const struct sv_inode *in, uint8_t *buf, size_t cap, size_t *len);
@@ -256,7 +276,9 @@ struct sv_dirent {
 #define EXT4_FT_SYMLINK 7
 /* Calls fn for every live entry of directory in (linear and htree layouts, inline dirs),
  * including "." and ".." (as stored). Return nonzero from fn to stop. Damaged blocks are
- * reported and skipped. */
+ * reported and skipped. An entry with an empty name (name_len 0, inode set) is reported and
+ * still passed to fn (name_len 0, name ""): callers give it a safe name. Each physical block is
+ * parsed at most once per call. */
 typedef int (*sv_dir_fn)(void *ctx, const struct sv_dirent *de);
 int sv_dir_iterate(struct sv_fs *fs, const struct sv_inode *dir, sv_dir_fn fn, void *ctx);
 /* Look up one name in a directory: SV_OK and *ino, or SV_ERR_NOTFOUND. */

@@ -1,20 +1,136 @@
-/* file.c: mapping a file's logical blocks (extents or block map) and reading its content. */
+/* file.c: mapping a file's logical blocks (extents or block map) and reading its content, with
+ * the rule that makes a hostile map harmless: a physical block holds the data of at most one
+ * logical block of a file.
+ *
+ * A block map whose indirect blocks point to each other, or an extent tree whose entries all
+ * lead to the same blocks, would otherwise make a 16 MiB image read as a file of terabytes. The
+ * raw walkers (extent.c, blockmap.c) deliver runs in logical order; the first logical block to use
+ * a physical block keeps it, later ones are reported and read as a hole. As runs come in logical
+ * order, "first in the walk" is "first in the file". sv_file_read serves its reads from the runs
+ * of one such whole walk, kept while the same file is read, so every way of reading a file (one
+ * walk, or chunks of any size) gives the same bytes and a file read in chunks is walked once.
+ * The blocks used are kept as runs (runset.c): a healthy file costs one entry per extent. */
 #include "internal.h"
 #include <stdlib.h>
 #include <string.h>
 
-int sv_file_map_from(struct sv_fs *fs, const struct sv_inode *in, uint64_t from, sv_map_fn fn, void *ctx)
+struct once {
+	struct sv_fs *fs;
+	const struct sv_inode *in;
+	struct sv_runset used;      /* physical runs and the logical blocks that first used them */
+	sv_map_fn fn;
+	void *ctx;
+	unsigned reports;           /* repeats seen (reported up to a cap) */
+	int err;                    /* SV_ERR_NOMEM when the set could not grow */
+};
+
+static void report_repeat(struct once *u, uint64_t l, uint64_t p, uint64_t n, uint64_t first)
 {
-	if (in->flags & EXT4_INLINE_DATA_FL)
-		return SV_ERR_INVAL;
-	if (in->flags & EXT4_EXTENTS_FL)
-		return sv_extent_map(fs, in, from, fn, ctx);
-	return sv_blockmap_map(fs, in, from, fn, ctx);
+	uint32_t ino = u->in->ino;
+	int code = (u->in->flags & EXT4_EXTENTS_FL) ? SV_PB_EXTENT : SV_PB_BLOCKMAP;
+	if (u->reports < 8)
+		sv_report(u->fs->rep, code, ino, p,
+			  "inode %u: logical blocks %llu-%llu map to blocks %llu-%llu, which logical block %llu of "
+			  "the same file already uses (a looping or overlapping map); they read as zeros", ino,
+			  (unsigned long long)l, (unsigned long long)(l + n - 1), (unsigned long long)p,
+			  (unsigned long long)(p + n - 1), (unsigned long long)first);
+	else if (u->reports == 8)
+		sv_report(u->fs->rep, code, ino, SV_NOBLOCK,
+			  "inode %u: more blocks used twice by this file; not reporting each", ino);
+	u->reports++;
+}
+
+/* The filter between a raw walker and the caller's callback. */
+static int once_run(void *ctx, uint64_t l, uint64_t p, uint64_t n, unsigned flags)
+{
+	struct once *u = ctx;
+	while (n) {
+		const struct sv_run *r = sv_runset_find(&u->used, p);
+		uint64_t k;
+		if (r && r->p <= p) {            /* p already has a user: a hole here */
+			k = r->p + r->n - p < n ? r->p + r->n - p : n;
+			report_repeat(u, l, p, k, r->l + (p - r->p));
+		} else {                         /* first use of [p, p+k) */
+			k = r && r->p - p < n ? r->p - p : n;
+			if (sv_runset_add(&u->used, p, l, k) != SV_OK) {
+				u->err = SV_ERR_NOMEM;
+				return SV_ERR_NOMEM;
+			}
+			int st = u->fn(u->ctx, l, p, k, flags);
+			if (st)
+				return st;
+		}
+		l += k;
+		p += k;
+		n -= k;
+	}
+	return 0;
 }
 
 int sv_file_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx)
 {
-	return sv_file_map_from(fs, in, 0, fn, ctx);
+	if (in->flags & EXT4_INLINE_DATA_FL)
+		return SV_ERR_INVAL;
+	struct once u = { fs, in, { 0 }, fn, ctx, 0, SV_OK };
+	sv_runset_init(&u.used);
+	int r = (in->flags & EXT4_EXTENTS_FL) ? sv_extent_map(fs, in, once_run, &u) : sv_blockmap_map(fs, in, once_run, &u);
+	sv_runset_free(&u.used);
+	if (u.err)
+		return u.err;
+	return r == SV_OK && u.reports ? SV_ERR_CORRUPT : r;
+}
+
+void sv_fcursor_reset(struct sv_fcursor *c)
+{
+	free(c->runs);
+	memset(c, 0, sizeof *c);
+}
+
+/* Collect the runs of one whole walk, merging those that continue each other. */
+static int cursor_add(void *ctx, uint64_t l, uint64_t p, uint64_t n, unsigned flags)
+{
+	struct sv_fcursor *c = ctx;
+	struct sv_maprun *last = c->n ? &c->runs[c->n - 1] : NULL;
+	if (last && last->l + last->n == l && last->p + last->n == p && last->flags == flags) {
+		last->n += n;
+		return 0;
+	}
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 16;
+		struct sv_maprun *nr = realloc(c->runs, nc * sizeof *nr);
+		if (!nr)
+			return SV_ERR_NOMEM;
+		c->runs = nr;
+		c->cap = nc;
+	}
+	c->runs[c->n++] = (struct sv_maprun){ l, p, n, flags };
+	return 0;
+}
+
+/* The map of inode in, as one whole sv_file_map walk gave it: kept while the same file is read
+ * (a file read in chunks is walked once), rebuilt for another file. */
+static int cursor_for(struct sv_fs *fs, const struct sv_inode *in, struct sv_fcursor **out)
+{
+	struct sv_fcursor *c = &fs->cur;
+	if (!(c->valid && c->dev == fs->dev && c->ino == in->ino && c->generation == in->generation &&
+	      c->flags == in->flags && c->size == in->size && !memcmp(c->block, in->block, sizeof c->block))) {
+		sv_fcursor_reset(c);
+		int st = sv_file_map(fs, in, cursor_add, c);
+		if (st == SV_ERR_NOMEM || st == SV_ERR_INVAL) {
+			sv_fcursor_reset(c);
+			return st;
+		}
+		c->valid = true;
+		c->st = st < 0 ? st : SV_OK;
+		c->dev = fs->dev;
+		c->ino = in->ino;
+		c->generation = in->generation;
+		c->flags = in->flags;
+		c->size = in->size;
+		memcpy(c->block, in->block, sizeof c->block);
+	}
+	*out = c;
+	return SV_OK;
 }
 
 struct rd {
@@ -24,28 +140,24 @@ struct rd {
 	int st;
 };
 
-static int rd_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t n, unsigned flags)
+static void rd_run(struct rd *r, const struct sv_maprun *m)
 {
-	struct rd *r = ctx;
 	uint64_t bs = r->fs->bsize;
-	uint64_t a = lblk * bs, b = (lblk + n) * bs;
-	if (a >= r->off + r->len)
-		return 1;                      /* past the range: stop */
-	if (flags & SV_MAP_UNWRITTEN)
-		return 0;                      /* unwritten extents read as zeros */
+	uint64_t a = m->l * bs, b = (m->l + m->n) * bs;
+	if (m->flags & SV_MAP_UNWRITTEN)
+		return;                        /* unwritten extents read as zeros */
 	uint64_t lo = a > r->off ? a : r->off;
 	uint64_t hi = b < r->off + r->len ? b : r->off + r->len;
 	if (lo >= hi)
-		return 0;
-	uint64_t dev_off = pblk * bs + (lo - a);
+		return;
+	uint64_t dev_off = m->p * bs + (lo - a);
 	if (sv_dev_read(r->fs->dev, dev_off, r->buf + (lo - r->off), (size_t)(hi - lo)) != SV_OK) {
-		sv_report(r->fs->rep, SV_PB_IO, 0, pblk + (lo - a) / bs,
+		sv_report(r->fs->rep, SV_PB_IO, 0, m->p + (lo - a) / bs,
 			  "cannot read blocks %llu-%llu of %s; those bytes read as zeros",
-			  (unsigned long long)(pblk + (lo - a) / bs), (unsigned long long)(pblk + (hi - a - 1) / bs),
+			  (unsigned long long)(m->p + (lo - a) / bs), (unsigned long long)(m->p + (hi - a - 1) / bs),
 			  r->fs->dev->name);
 		r->st = SV_ERR_IO;
 	}
-	return 0;
 }
 
 int sv_file_read(struct sv_fs *fs, const struct sv_inode *in, uint64_t off, void *buf, size_t len)
@@ -65,9 +177,22 @@ int sv_file_read(struct sv_fs *fs, const struct sv_inode *in, uint64_t off, void
 			memcpy(buf, tmp + off, (size_t)(n - off) < len ? (size_t)(n - off) : len);
 		return st;
 	}
-	struct rd r = { fs, buf, off, len, SV_OK };
-	int st = sv_file_map_from(fs, in, off / fs->bsize, rd_run, &r);
-	if (st < 0)
+	struct sv_fcursor *c;
+	int st = cursor_for(fs, in, &c);
+	if (st != SV_OK)
 		return st;
-	return r.st;
+	struct rd r = { fs, buf, off, len, SV_OK };
+	uint64_t lo = off / fs->bsize, hi = (off + len - 1) / fs->bsize + 1;
+	/* first run ending past lo: runs are sorted and disjoint in logical order */
+	size_t a = 0, b = c->n;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (c->runs[mid].l + c->runs[mid].n > lo)
+			b = mid;
+		else
+			a = mid + 1;
+	}
+	for (size_t i = a; i < c->n && c->runs[i].l < hi; i++)
+		rd_run(&r, &c->runs[i]);
+	return c->st < 0 ? c->st : r.st;
 }

@@ -12,6 +12,8 @@ const struct sv_super *sv_fs_super(const struct sv_fs *fs) { return &fs->sb; }
 struct sv_report *sv_fs_report(struct sv_fs *fs) { return fs->rep; }
 uint32_t sv_fs_block_size(const struct sv_fs *fs) { return fs->bsize; }
 uint32_t sv_fs_group_count(const struct sv_fs *fs) { return fs->ngroups; }
+uint32_t sv_fs_inode_count(const struct sv_fs *fs) { return fs->ninodes; }
+uint64_t sv_fs_dev_blocks(const struct sv_fs *fs) { return fs->dev_blocks; }
 uint64_t sv_fs_super_location(const struct sv_fs *fs) { return fs->sb_location; }
 const char *sv_fs_super_source(const struct sv_fs *fs) { return fs->sb_source; }
 uint32_t sv_fs_csum_seed(const struct sv_fs *fs) { return fs->csum_seed; }
@@ -56,8 +58,8 @@ static bool ra_read(struct sv_fs *fs, uint64_t blk, uint64_t count, void *buf)
 		return false;
 	}
 	uint64_t n = RA_WINDOW / fs->bsize;
-	if (n > fs->sb.s_blocks_count - blk)
-		n = fs->sb.s_blocks_count - blk;
+	if (n > fs->blocks_end - blk)
+		n = fs->blocks_end - blk;
 	if (n * fs->bsize + blk * fs->bsize > fs->dev->size)
 		n = fs->dev->size > blk * fs->bsize ? (fs->dev->size - blk * fs->bsize) / fs->bsize : 0;
 	fs->ra_n = 0;
@@ -91,12 +93,21 @@ int sv_fs_read_blocks(struct sv_fs *fs, uint64_t blk, uint64_t count, void *buf)
 	return st;
 }
 
+/* Blocks the device really holds, and the blocks that can be read (see sv_blk_ok). */
+static void set_dev_blocks(struct sv_fs *fs)
+{
+	fs->dev_blocks = fs->dev->size / fs->bsize + (fs->dev->size % fs->bsize != 0);
+	fs->blocks_end = fs->sb.s_blocks_count < fs->dev_blocks ? fs->sb.s_blocks_count : fs->dev_blocks;
+}
+
 void sv_fs_set_dev(struct sv_fs *fs, struct sv_dev *dev)
 {
 	sv_cache_close(fs->cache);
 	fs->cache = NULL;
 	fs->ra_n = 0;
 	fs->dev = dev;
+	sv_fcursor_reset(&fs->cur);
+	set_dev_blocks(fs);
 	if (sv_cache_open(dev, fs->bsize, fs->cache_blocks, &fs->cache) != SV_OK)
 		fs->cache = NULL;
 }
@@ -106,6 +117,7 @@ void sv_fs_close(struct sv_fs *fs)
 	if (!fs)
 		return;
 	sv_cache_close(fs->cache);
+	sv_fcursor_reset(&fs->cur);
 	free(fs->ra_buf);
 	free(fs->groups);
 	free(fs);
@@ -208,15 +220,36 @@ static int load_groups(struct sv_fs *fs, char *err, size_t errlen)
 			  "should be run", bad, fs->ngroups);
 	/* An inode table outside the filesystem makes every inode of that group unreadable: that is
 	 * damage to report, not a reason to refuse the whole filesystem. */
+	uint32_t outside = 0;
 	for (uint32_t g = 0; g < fs->ngroups; g++) {
 		const struct sv_group *gd = &fs->groups[g];
 		uint64_t itb = ((uint64_t)fs->sb.s_inodes_per_group * fs->inode_size + fs->bsize - 1) / fs->bsize;
-		if (!sv_run_ok(fs, gd->bg_inode_table, itb))
+		if (!sv_run_ok(fs, gd->bg_inode_table, itb) && ++outside <= 8)
 			sv_report(fs->rep, SV_PB_GROUP, 0, gd->bg_inode_table,
-				  "group %u: inode table at block %llu is outside the filesystem; its inodes "
-				  "cannot be read", g, (unsigned long long)gd->bg_inode_table);
+				  "group %u: inode table at block %llu is outside the filesystem (or past the end of "
+				  "the device); its inodes cannot be read", g, (unsigned long long)gd->bg_inode_table);
 	}
+	if (outside > 8)
+		sv_report(fs->rep, SV_PB_GROUP, 0, SV_NOBLOCK,
+			  "%u groups in all have their inode table outside the filesystem; their inodes cannot be read",
+			  outside);
 	return SV_OK;
+}
+
+/* How many groups to keep descriptors for. The superblock's count is a claim: a group that starts
+ * past the end of the device holds nothing that can be read, except that with flex_bg the bitmaps
+ * and inode tables of a whole flex group sit in its first group. So the groups starting on the
+ * device are kept, rounded up to a whole flex group (of at most 2^16 groups): a hostile count
+ * then costs memory in proportion to the device, never to the claim. */
+static uint32_t groups_kept(const struct sv_fs *fs, uint64_t claimed)
+{
+	uint64_t first = fs->sb.s_first_data_block, bpg = fs->sb.s_blocks_per_group;
+	uint64_t on_dev = fs->dev_blocks > first ? (fs->dev_blocks - first + bpg - 1) / bpg : 1;
+	if (fs->sb.s_feature_incompat & EXT4_FEATURE_INCOMPAT_FLEX_BG) {
+		uint64_t flex = 1ull << (fs->sb.s_log_groups_per_flex < 16 ? fs->sb.s_log_groups_per_flex : 16);
+		on_dev = (on_dev + flex - 1) / flex * flex;
+	}
+	return (uint32_t)(claimed < on_dev ? claimed : on_dev);
 }
 
 /* Set up geometry from a decoded superblock found at sb_blk (0: primary). */
@@ -225,8 +258,8 @@ static int fs_setup(struct sv_fs *fs, uint64_t sb_blk, char *err, size_t errlen)
 	fs->bsize = 1024u << fs->sb.s_log_block_size;
 	fs->log_bsize = 10 + fs->sb.s_log_block_size;
 	fs->cluster_ratio = 1u << (fs->sb.s_log_cluster_size - fs->sb.s_log_block_size);
-	fs->ngroups = (uint32_t)((fs->sb.s_blocks_count - fs->sb.s_first_data_block + fs->sb.s_blocks_per_group - 1) /
-				 fs->sb.s_blocks_per_group);
+	uint64_t claimed = (fs->sb.s_blocks_count - fs->sb.s_first_data_block + fs->sb.s_blocks_per_group - 1) /
+			   fs->sb.s_blocks_per_group;
 	fs->desc_size = (fs->sb.s_feature_incompat & EXT4_FEATURE_INCOMPAT_64BIT) ? fs->sb.s_desc_size : 32;
 	fs->inode_size = fs->sb.s_inode_size;
 	fs->has_csum = fs->sb.s_feature_ro_compat & EXT4_FEATURE_RO_COMPAT_METADATA_CSUM;
@@ -236,12 +269,20 @@ static int fs_setup(struct sv_fs *fs, uint64_t sb_blk, char *err, size_t errlen)
 	else
 		fs->csum_seed = sv_crc32c(~0u, fs->sb.s_uuid, 16);
 	fs->sb_location = sb_blk;
-	uint64_t dev_blocks = fs->dev->size / fs->bsize;
-	if (fs->sb.s_blocks_count > dev_blocks)
+	set_dev_blocks(fs);
+	fs->ngroups = groups_kept(fs, claimed);
+	uint64_t ninodes = (uint64_t)fs->ngroups * fs->sb.s_inodes_per_group;
+	fs->ninodes = ninodes < fs->sb.s_inodes_count ? (uint32_t)ninodes : fs->sb.s_inodes_count;
+	if (fs->sb.s_blocks_count > fs->dev_blocks)
 		sv_report(fs->rep, SV_PB_SUPER, 0, SV_NOBLOCK,
 			  "the filesystem claims %llu blocks but %s holds only %llu: the image or partition is "
 			  "truncated; blocks past its end read as zeros",
-			  (unsigned long long)fs->sb.s_blocks_count, fs->dev->name, (unsigned long long)dev_blocks);
+			  (unsigned long long)fs->sb.s_blocks_count, fs->dev->name, (unsigned long long)fs->dev_blocks);
+	if (fs->ngroups < claimed)
+		sv_report(fs->rep, SV_PB_SUPER, 0, SV_NOBLOCK,
+			  "the superblock claims %llu block groups but only %u start on %s; inodes from number %u "
+			  "on (groups past the end) cannot be read", (unsigned long long)claimed, fs->ngroups,
+			  fs->dev->name, fs->ninodes + 1);
 	fs->cache_blocks = fs->cache_size_bytes / fs->bsize;
 	if (fs->cache_blocks < 64)
 		fs->cache_blocks = 64;

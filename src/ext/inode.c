@@ -52,6 +52,18 @@ static void decode_time(const uint8_t *r, size_t lo, size_t extra, bool have_ext
 	}
 }
 
+uint64_t sv_inode_size_max(const struct sv_fs *fs, const struct sv_inode *in)
+{
+	uint64_t blocks = 1ull << 32;   /* logical block numbers are 32-bit (ee_block, ext4_lblk_t) */
+	if (!(in->flags & (EXT4_EXTENTS_FL | EXT4_INLINE_DATA_FL))) {
+		uint64_t p = fs->bsize / 4;     /* at most 16384: p^3 fits easily */
+		uint64_t mapped = 12 + p + p * p + p * p * p;
+		if (mapped < blocks)
+			blocks = mapped;
+	}
+	return blocks << fs->log_bsize;
+}
+
 int sv_inode_read(struct sv_fs *fs, uint32_t ino, struct sv_inode *out)
 {
 	if (ino == 0 || ino > fs->sb.s_inodes_count)
@@ -83,6 +95,7 @@ int sv_inode_read(struct sv_fs *fs, uint32_t ino, struct sv_inode *out)
 	in.uid = sv_le16(r + 0x2) | (uint32_t)sv_le16(r + 0x78) << 16;
 	in.gid = sv_le16(r + 0x18) | (uint32_t)sv_le16(r + 0x7A) << 16;
 	in.size = sv_le32(r + 0x4) | (uint64_t)sv_le32(r + 0x6C) << 32;
+	in.size_on_disk = in.size;
 	in.links_count = sv_le16(r + 0x1A);
 	in.flags = sv_le32(r + 0x20);
 	memcpy(in.block, r + 0x28, 60);
@@ -116,6 +129,17 @@ int sv_inode_read(struct sv_fs *fs, uint32_t ino, struct sv_inode *out)
 	in.dtime = sv_le32(r + 0x14);
 	if (end >= 0xA0)
 		in.projid = sv_le32(r + 0x9C);
+	/* A size the map cannot reach is damage; clamped here so every reader (cat, cp, tar, du) sees
+	 * one bounded size instead of reading zeros for centuries. */
+	uint64_t max = sv_inode_size_max(fs, &in);
+	if (in.size > max && in.mode != 0) {
+		sv_report(fs->rep, SV_PB_INODE, ino, blk,
+			  "inode %u: size %llu is beyond the %llu bytes its %s can address; it is read as %llu bytes",
+			  ino, (unsigned long long)in.size, (unsigned long long)max,
+			  (in.flags & EXT4_EXTENTS_FL) ? "extent tree" : (in.flags & EXT4_INLINE_DATA_FL) ?
+			  "inline data" : "block map", (unsigned long long)max);
+		in.size = max;
+	}
 	in.csum_ok = true;
 	if (fs->has_csum && in.mode != 0)
 		in.csum_ok = inode_csum_ok(fs, &in);

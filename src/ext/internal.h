@@ -4,6 +4,43 @@
 
 #include "ext.h"
 
+/* runset.c: disjoint runs of physical blocks [p, p+n), first used by logical blocks [l, l+n). */
+struct sv_run {
+	uint64_t p, l, n;
+};
+struct sv_rs_leaf;
+struct sv_runset {
+	struct sv_rs_leaf **leaf;
+	size_t nleaf, cap;
+	uint64_t count;            /* runs held */
+};
+void sv_runset_init(struct sv_runset *s);
+void sv_runset_free(struct sv_runset *s);
+/* The run holding p or, failing that, the first run after p; NULL if none. Valid until the next add. */
+const struct sv_run *sv_runset_find(const struct sv_runset *s, uint64_t p);
+/* Add [p, p+n) first used by logical block l; it must not overlap the set. SV_OK or SV_ERR_NOMEM. */
+int sv_runset_add(struct sv_runset *s, uint64_t p, uint64_t l, uint64_t n);
+/* Visited-set use: 1 if blk was already in the set, else adds it and returns SV_OK (or SV_ERR_NOMEM). */
+int sv_runset_visit(struct sv_runset *s, uint64_t blk);
+
+/* file.c: sv_file_read's memory of the file it read last: the runs of one whole sv_file_map
+ * walk, so that a file read in chunks is walked once and reads as sv_file_map gives it. */
+struct sv_maprun {
+	uint64_t l, p, n;
+	unsigned flags;
+};
+struct sv_fcursor {
+	bool valid;
+	struct sv_dev *dev;        /* identity of the file: device, inode number and map fields */
+	uint32_t ino, generation, flags;
+	uint64_t size;
+	uint8_t block[60];
+	struct sv_maprun *runs;    /* in logical order, disjoint */
+	size_t n, cap;
+	int st;                    /* the walk's status (SV_ERR_CORRUPT: the map is damaged) */
+};
+void sv_fcursor_reset(struct sv_fcursor *c);
+
 struct sv_fs {
 	struct sv_dev *dev;
 	struct sv_cache *cache;
@@ -12,7 +49,10 @@ struct sv_fs {
 	uint32_t bsize;            /* block size in bytes */
 	uint32_t log_bsize;        /* log2(bsize) */
 	uint32_t cluster_ratio;    /* blocks per cluster (1 without bigalloc) */
-	uint32_t ngroups;
+	uint32_t ngroups;          /* groups whose descriptors are kept: bounded by the device, see fs.c */
+	uint32_t ninodes;          /* inodes those groups can hold (<= s_inodes_count) */
+	uint64_t dev_blocks;       /* blocks the device really holds (the last one may be partial) */
+	uint64_t blocks_end;       /* min(s_blocks_count, dev_blocks): blocks that can be read */
 	uint32_t desc_size;
 	uint32_t inode_size;
 	uint32_t csum_seed;
@@ -29,6 +69,7 @@ struct sv_fs {
 	uint64_t ra_blk;           /* first block in the window */
 	uint64_t ra_n;             /* blocks valid in the window (0: empty) */
 	uint64_t last_end;         /* block after the previous bulk read */
+	struct sv_fcursor cur;     /* sv_file_read's last file */
 };
 
 /* superblock.c */
@@ -38,20 +79,22 @@ static inline uint64_t sv_group_first_block(const struct sv_fs *fs, uint32_t g)
 {
 	return (uint64_t)fs->sb.s_first_data_block + (uint64_t)g * fs->sb.s_blocks_per_group;
 }
-/* Is blk a valid data block number for this filesystem? */
+/* Is blk a block of this filesystem that the device really holds? Blocks past the end of a
+ * truncated image are treated like blocks outside the filesystem: mapped there, a file reads
+ * as a hole, never as endless zeros read one failed block at a time. */
 static inline bool sv_blk_ok(const struct sv_fs *fs, uint64_t blk)
 {
-	return blk >= fs->sb.s_first_data_block && blk < fs->sb.s_blocks_count;
+	return blk >= fs->sb.s_first_data_block && blk < fs->blocks_end;
 }
 static inline bool sv_run_ok(const struct sv_fs *fs, uint64_t blk, uint64_t len)
 {
-	return len > 0 && sv_blk_ok(fs, blk) && len <= fs->sb.s_blocks_count - blk;
+	return len > 0 && sv_blk_ok(fs, blk) && len <= fs->blocks_end - blk;
 }
 
-/* Walk the map of a file starting at logical block `from` (runs before it may be skipped). */
-int sv_file_map_from(struct sv_fs *fs, const struct sv_inode *in, uint64_t from, sv_map_fn fn, void *ctx);
-int sv_extent_map(struct sv_fs *fs, const struct sv_inode *in, uint64_t from, sv_map_fn fn, void *ctx);
-int sv_blockmap_map(struct sv_fs *fs, const struct sv_inode *in, uint64_t from, sv_map_fn fn, void *ctx);
+/* The raw map walkers: runs in logical order, each tree node visited at most once per walk.
+ * Callers go through sv_file_map (file.c), which applies the once-per-file rule. */
+int sv_extent_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx);
+int sv_blockmap_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx);
 /* Find an xattr in the inode body by (index, name); copies the value up to cap; sets *len. */
 int sv_xattr_ibody_find(struct sv_fs *fs, const struct sv_inode *in, int index, const char *name,
 			uint8_t *buf, size_t cap, size_t *len);

@@ -177,7 +177,9 @@ static int it_cb(void *ctx, const struct ea_entry *e, const uint8_t *value)
 		}
 		value = c->vbuf;
 	}
-	if (e->name_index == 2 || e->name_index == 3) {
+	/* An ACL read into vbuf (ea_inode) is converted into its upper half; one too long for the lower
+	 * half would overlap its own output, and is no real ACL (ext4 stores at most 32 entries). */
+	if ((e->name_index == 2 || e->name_index == 3) && !(value == c->vbuf && vlen > EA_VALUE_MAX / 2)) {
 		uint8_t *conv = c->vbuf + (value == c->vbuf ? EA_VALUE_MAX / 2 : 0);
 		size_t n = acl_to_xattr(value, vlen, conv, EA_VALUE_MAX / 2);
 		if (n) {
