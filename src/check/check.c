@@ -19,6 +19,7 @@ static void ck_free(struct ck *c)
 	ck_table_free(&c->used);
 	ck_table_free(&c->dup);
 	ck_table_free(&c->meta);
+	ck_table_free(&c->gskip);
 	ck_table_free(&c->inodes);
 	ck_table_free(&c->quota);
 	blkset_free(&c->seen);
@@ -32,7 +33,7 @@ static void ck_free(struct ck *c)
 
 static bool ck_oom(const struct ck *c)
 {
-	return c->used.oom || c->dup.oom || c->meta.oom || c->inodes.oom || c->quota.oom;
+	return c->used.oom || c->dup.oom || c->meta.oom || c->gskip.oom || c->inodes.oom || c->quota.oom;
 }
 
 /* The geometry the check works with: what the superblock claims, cut down to what the source
@@ -79,7 +80,7 @@ static int ck_alloc(struct ck *c)
 	int st = SV_OK;
 	/* 64 KiB chunks: 512 Ki clusters of a bitmap, 4096 inode records */
 	if (ck_table_init(&c->used, bm, 1, 16) || ck_table_init(&c->dup, bm, 1, 16) ||
-	    ck_table_init(&c->meta, bm, 1, 16) ||
+	    ck_table_init(&c->meta, bm, 1, 16) || ck_table_init(&c->gskip, c->ngroups / 8 + 1, 1, 16) ||
 	    ck_table_init(&c->inodes, (uint64_t)c->ninodes + 1, sizeof(struct ist), 12))
 		st = SV_ERR_NOMEM;
 	if (st == SV_OK && (sb->s_feature_ro_compat & EXT4_FEATURE_RO_COMPAT_QUOTA)) {

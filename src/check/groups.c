@@ -66,6 +66,24 @@ static void mark_meta(struct ck *c, uint64_t blk, uint64_t n, const char *what, 
 			   (unsigned long long)blk);
 }
 
+/* Each inode table block is read once: a group whose table overlaps an earlier group's would
+ * show the same bytes again as other inodes (a crafted or garbled descriptor table can point
+ * every group at one table). Its inodes are not read; the overlap is reported. */
+static bool itable_once(struct ck *c, struct ck_table *itab, uint32_t g, uint64_t blk, uint64_t n)
+{
+	for (uint64_t k = 0; k < n; k++) {
+		if (bm_get(itab, blk + k)) {
+			ck_problem(c, SV_CK_GROUP, SV_CHECK_ERROR, 0, blk, g, "group %u: the inode table at block %llu "
+				   "overlaps the inode table of an earlier group; the inodes it would hold are not read",
+				   g, (unsigned long long)blk);
+			return false;
+		}
+	}
+	for (uint64_t k = 0; k < n; k++)
+		bm_set(itab, blk + k);
+	return true;
+}
+
 void ck_mark_metadata(struct ck *c)
 {
 	/* blocks before the first group (block 0 on 1 KiB-block filesystems) */
@@ -79,6 +97,9 @@ void ck_mark_metadata(struct ck *c)
 	}
 	uint64_t itb = ck_itable_blocks(c);
 	bool flex = c->flex_bg;
+	struct ck_table itab = { 0 };     /* blocks of the inode tables met so far */
+	if (ck_table_init(&itab, c->nblocks / 8 + 1, 1, 16) != SV_OK)
+		itab.oom = true;
 	for (uint32_t g = 0; g < c->ngroups; g++) {
 		const struct sv_group *gd = sv_fs_group(c->fs, g);
 		uint64_t lo = flex ? c->sb->s_first_data_block : ck_group_first(c, g);
@@ -101,9 +122,14 @@ void ck_mark_metadata(struct ck *c)
 				   "group %u: inode table at block %llu (%llu blocks) is outside %s; the inodes "
 				   "%u-%u cannot be trusted", g, (unsigned long long)gd->bg_inode_table,
 				   (unsigned long long)itb, where, g * c->ipg + 1, (g + 1) * c->ipg);
+		else if (!itable_once(c, &itab, g, gd->bg_inode_table, itb))
+			bm_set(&c->gskip, g);
 		else
 			mark_meta(c, gd->bg_inode_table, itb, "inode table", g);
 	}
+	if (itab.oom)
+		c->gskip.oom = true;    /* the run ends with SV_ERR_NOMEM */
+	ck_table_free(&itab);
 }
 
 void ck_groups(struct ck *c)

@@ -360,7 +360,7 @@ int ck_inodes(struct ck *c)
 		uint32_t n = c->ipg;
 		uint64_t itb = ck_itable_blocks(c);
 		if (gd->bg_inode_table < c->sb->s_first_data_block || gd->bg_inode_table >= c->nblocks ||
-		    itb > c->nblocks - gd->bg_inode_table)
+		    itb > c->nblocks - gd->bg_inode_table || bm_get(&c->gskip, g))
 			continue;    /* reported with the descriptors */
 		if (c->uninit_bg) {
 			if (gd->bg_flags & EXT4_BG_INODE_UNINIT)

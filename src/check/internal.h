@@ -124,6 +124,7 @@ struct ck {
 	struct ck_table used;      /* bitmap: clusters in use (metadata + inodes' blocks) */
 	struct ck_table dup;       /* bitmap: clusters claimed more than once */
 	struct ck_table meta;      /* bitmap: clusters of filesystem metadata */
+	struct ck_table gskip;     /* bitmap: groups whose inodes are not read (table shared with another) */
 	uint64_t ndups;
 	struct ck_table inodes;    /* struct ist per inode (index ino) */
 	struct ist sink;           /* written to when an inode's record cannot be had */
