@@ -9,6 +9,9 @@ backup. Used as a module or from the shell:
     craft_check.py sbget IMG field             print a superblock field
     craft_check.py inode IMG INO off=hexbytes  patch raw bytes of an inode (offsets in the inode)
     craft_check.py iblock IMG INO IDX value    set i_block[IDX] (32-bit word) of an inode
+    craft_check.py copydesc0 IMG NGROUPS       every descriptor a copy of group 0's
+    craft_check.py bmloop IMG INO BLK          triple-indirect block BLK pointing at itself
+    craft_check.py extshare IMG INO N DATA NODE...  N inodes from INO share one extent tree
 """
 import struct
 import sys
@@ -106,6 +109,53 @@ class Image:
         self.f.close()
 
 
+def copy_desc0(img, ngroups):
+    """Every one of ngroups descriptors becomes a copy of group 0's, marked initialised: a claimed
+    group count backed by descriptors that all point at one inode table."""
+    is64 = img.get("s_feature_incompat") & 0x80
+    dsz = img.get("s_desc_size") if is64 else 32
+    gdt = (img.get("s_first_data_block") + 1) * img.bsize
+    d0 = bytearray(img.read(gdt, dsz))
+    struct.pack_into("<H", d0, 0x12, 0)        # bg_flags: inodes and blocks initialised
+    img.write(gdt, bytes(d0) * ngroups)
+
+
+def blockmap_self_loop(img, ino, blk):
+    """The inode's triple-indirect pointer names blk, whose every entry names blk again: a map of
+    (bsize/4)^3 pointers through one block."""
+    per = img.bsize // 4
+    img.write(blk * img.bsize, struct.pack("<I", blk) * per)
+    img.set_iblock(ino, 14, blk)
+
+
+def _ext_header(entries, maxe, depth):
+    return struct.pack("<HHHHI", 0xF30A, entries, maxe, depth, 0)
+
+
+def extent_shared_tree(img, inos, nodes, data_blk):
+    """A tree of depth len(nodes): each index node's entries all lead to the next node, whose leaf
+    maps every entry to data_blk. Every inode in inos gets the same root (one entry to nodes[0]):
+    without a visited set each inode walks (bsize/12)^depth paths."""
+    per = (img.bsize - 12) // 12
+    depth = len(nodes)
+    for level, blk in enumerate(nodes):
+        d = depth - 1 - level                  # depth of this node
+        body = bytearray(_ext_header(per, per, d))
+        for i in range(per):
+            if d == 0:
+                body += struct.pack("<IHHI", i, 1, 0, data_blk)
+            else:
+                body += struct.pack("<IIHH", i * 1000, nodes[level + 1], 0, 0)
+        body += b"\0" * (img.bsize - len(body))
+        img.write(blk * img.bsize, bytes(body))
+    root = _ext_header(1, 4, depth) + struct.pack("<IIHH", 0, nodes[0], 0, 0)
+    root += b"\0" * (60 - len(root))
+    for ino in inos:
+        flags = struct.unpack("<I", img.read(img.inode_off(ino) + 0x20, 4))[0]
+        img.patch_inode(ino, 0x20, struct.pack("<I", flags | 0x80000))
+        img.patch_inode(ino, 0x28, root)
+
+
 def _num(s):
     return int(s, 0)
 
@@ -126,6 +176,14 @@ def main(argv):
             img.patch_inode(ino, _num(k), bytes.fromhex(v))
     elif cmd == "iblock":
         img.set_iblock(_num(argv[3]), _num(argv[4]), _num(argv[5]))
+    elif cmd == "copydesc0":
+        copy_desc0(img, _num(argv[3]))
+    elif cmd == "bmloop":
+        blockmap_self_loop(img, _num(argv[3]), _num(argv[4]))
+    elif cmd == "extshare":
+        # extshare IMG FIRST_INO COUNT DATA_BLK NODE_BLK...
+        first, count = _num(argv[3]), _num(argv[4])
+        extent_shared_tree(img, range(first, first + count), [_num(a) for a in argv[6:]], _num(argv[5]))
     else:
         sys.exit("unknown command " + cmd)
     img.close()

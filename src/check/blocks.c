@@ -198,8 +198,9 @@ static void ext_node(struct ewalk *w, const uint8_t *node, size_t len, unsigned 
 			continue;
 		}
 		if (!blkset_add(&c->seen, child)) {
-			ck_err(c, SV_CK_EXTENT, ino, child, "extent tree refers to block %llu more than once; it is "
-			       "read once", (unsigned long long)child);
+			if (++c->cur_repeats <= ILLEGAL_SHOWN)
+				ck_err(c, SV_CK_EXTENT, ino, child, "extent tree refers to block %llu more than once; it "
+				       "is read once", (unsigned long long)child);
 			continue;
 		}
 		if (!ck_map_budget(c, 1)) {
@@ -272,9 +273,10 @@ static bool bmap_walk(struct ck *c, uint8_t **bufs, uint64_t ptr, unsigned level
 		return true;
 	}
 	if (level && !blkset_add(&c->seen, ptr)) {
-		ck_err(c, SV_CK_BLOCKMAP, c->cur_ino, ptr, "the block map refers to indirect block %llu more than "
-		       "once (for logical block %llu); it is read once", (unsigned long long)ptr,
-		       (unsigned long long)lblk);
+		if (++c->cur_repeats <= ILLEGAL_SHOWN)
+			ck_err(c, SV_CK_BLOCKMAP, c->cur_ino, ptr, "the block map refers to indirect block %llu more "
+			       "than once (for logical block %llu); it is read once", (unsigned long long)ptr,
+			       (unsigned long long)lblk);
 		return true;
 	}
 	if (!ck_map_budget(c, 1))
@@ -328,6 +330,7 @@ void ck_walk_blocks(struct ck *c, const struct sv_inode *in)
 	c->cur_last = c->cur_last_init = -1;
 	c->cur_last_cluster = UINT64_MAX;
 	c->cur_illegal = 0;
+	c->cur_repeats = 0;
 	c->cur_dups = 0;
 	c->cur_is_dir = (in->mode & SV_IFMT) == SV_IFDIR;
 	if (c->map_budget_told)
@@ -341,6 +344,9 @@ void ck_walk_blocks(struct ck *c, const struct sv_inode *in)
 	if (c->cur_illegal > ILLEGAL_SHOWN)
 		ck_err(c, SV_CK_BAD_BLOCK, in->ino, SV_NOBLOCK, "%u block numbers outside the filesystem in all",
 		       c->cur_illegal);
+	if (c->cur_repeats > ILLEGAL_SHOWN)
+		ck_err(c, in->flags & EXT4_EXTENTS_FL ? SV_CK_EXTENT : SV_CK_BLOCKMAP, in->ino, SV_NOBLOCK,
+		       "%u references to tree blocks met before in this file's map, in all", c->cur_repeats);
 }
 
 /* ---- pass 1b ---- */

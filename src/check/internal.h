@@ -158,6 +158,7 @@ struct ck {
 	int64_t cur_last_init;     /* last logical block mapped by an initialised extent */
 	uint64_t cur_last_cluster; /* bigalloc: last cluster marked by this inode */
 	unsigned cur_illegal;      /* illegal block numbers in this inode */
+	unsigned cur_repeats;      /* tree nodes its map names more than once */
 	uint64_t cur_dups;
 	bool cur_is_dir;
 	bool cur_ea_inum;          /* the inode's attributes keep values in EA inodes */
