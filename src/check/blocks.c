@@ -333,7 +333,8 @@ void ck_walk_blocks(struct ck *c, const struct sv_inode *in)
 	c->cur_repeats = 0;
 	c->cur_dups = 0;
 	c->cur_is_dir = (in->mode & SV_IFMT) == SV_IFDIR;
-	if (c->map_budget_told)
+	c->cur_unwalked = c->map_budget_told;
+	if (c->cur_unwalked)
 		return;
 	blkset_reset(&c->seen);
 	if (in->flags & EXT4_EXTENTS_FL)
@@ -341,6 +342,7 @@ void ck_walk_blocks(struct ck *c, const struct sv_inode *in)
 	else
 		walk_blockmap(c, in);
 	blkset_reset(&c->seen);
+	c->cur_unwalked = c->map_budget_told;
 	if (c->cur_illegal > ILLEGAL_SHOWN)
 		ck_err(c, SV_CK_BAD_BLOCK, in->ino, SV_NOBLOCK, "%u block numbers outside the filesystem in all",
 		       c->cur_illegal);

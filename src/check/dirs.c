@@ -338,9 +338,11 @@ static void check_dir(struct ck *c, uint32_t ino)
 		c->quiet = false;
 		return;
 	}
+	if (c->dir_budget_told)
+		return;    /* pass 2's budget is spent (reported once) */
 	d.nblocks = d.in.size / c->bsize;
-	if (d.nblocks > c->nblocks)
-		d.nblocks = c->nblocks;
+	if (d.nblocks > c->dev_blocks)
+		d.nblocks = c->dev_blocks;    /* no directory holds more blocks than the source */
 	if (d.nblocks == 0) {
 		ck_err(c, SV_CK_DIR, ino, SV_NOBLOCK, "the directory has no blocks: \".\" and \"..\" are missing");
 		return;

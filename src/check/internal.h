@@ -70,7 +70,8 @@ static inline void *ck_table_get(struct ck_table *t, uint64_t i)
 	return p ? p : ck_table_get_slow(t, i);
 }
 
-/* The first index >= i whose chunk exists (t->n when none): lets loops skip what was never written. */
+/* The first index >= i whose chunk exists (UINT64_MAX when none): lets loops skip what was never
+ * written. */
 uint64_t ck_table_next(const struct ck_table *t, uint64_t i);
 
 /* cluster bitmaps kept in a ck_table of bytes */
@@ -159,6 +160,7 @@ struct ck {
 	uint64_t cur_last_cluster; /* bigalloc: last cluster marked by this inode */
 	unsigned cur_illegal;      /* illegal block numbers in this inode */
 	unsigned cur_repeats;      /* tree nodes its map names more than once */
+	bool cur_unwalked;         /* the map budget was spent before its map was walked to the end */
 	uint64_t cur_dups;
 	bool cur_is_dir;
 	bool cur_ea_inum;          /* the inode's attributes keep values in EA inodes */

@@ -56,7 +56,7 @@ void *ck_table_get_slow(struct ck_table *t, uint64_t i)
 
 uint64_t ck_table_next(const struct ck_table *t, uint64_t i)
 {
-	while (i < t->n) {
+	while (i < t->n && t->root) {
 		uint64_t ci = i >> t->shift;
 		uint8_t **mid = t->root[ci >> TBL_MID_SHIFT];
 		if (!mid) {
@@ -67,7 +67,7 @@ uint64_t ck_table_next(const struct ck_table *t, uint64_t i)
 			return i;
 		i = (ci + 1) << t->shift;
 	}
-	return t->n;
+	return UINT64_MAX;
 }
 
 /* ---- block sets ---- */
