@@ -94,7 +94,7 @@ void ck_bitmaps(struct ck *c)
 					mf = cl << c->cbits;
 			}
 		}
-		if (have && g + 1 == sv_fs_group_count(c->fs))
+		if (have && g + 1 == c->ngroups_claimed)
 			for (uint64_t i = gn; i < (uint64_t)c->bsize * 8; i++)
 				if (!bit_get(c->buf, i)) {
 					pad_b = true;
@@ -137,7 +137,7 @@ void ck_bitmaps(struct ck *c)
 					mf = ino;
 			}
 		}
-		if (have && g + 1 == sv_fs_group_count(c->fs))
+		if (have && g + 1 == c->ngroups_claimed)
 			for (uint64_t i = c->ipg; i < (uint64_t)c->bsize * 8; i++)
 				if (!bit_get(c->buf, i)) {
 					pad_i = true;

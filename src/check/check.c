@@ -56,6 +56,9 @@ static int ck_geometry(struct ck *c)
 		c->dev_blocks = c->nblocks;
 	uint64_t held = c->dev_blocks > sb->s_first_data_block ? c->dev_blocks - sb->s_first_data_block : 1;
 	uint64_t groups = (held + bpg - 1) / bpg;
+	/* the groups the superblock claims (the reader may hold fewer: those it could load) */
+	uint64_t claimed = (c->nblocks - sb->s_first_data_block + bpg - 1) / bpg;
+	c->ngroups_claimed = claimed < UINT32_MAX ? (uint32_t)claimed : UINT32_MAX;
 	c->ngroups = sv_fs_group_count(c->fs);
 	if (groups < c->ngroups)
 		c->ngroups = (uint32_t)groups;

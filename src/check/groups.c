@@ -31,7 +31,7 @@ uint64_t ck_itable_blocks(const struct ck *c)
 static uint64_t group_sb_gdt(struct ck *c, uint32_t g)
 {
 	uint32_t per = c->bsize / (c->is64 ? c->sb->s_desc_size : 32);
-	uint64_t desc_blocks = ((uint64_t)sv_fs_group_count(c->fs) + per - 1) / per;
+	uint64_t desc_blocks = ((uint64_t)c->ngroups_claimed + per - 1) / per;
 	bool meta_bg = c->sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_META_BG;
 	bool has_super = ck_group_has_super(c, g);
 	uint64_t n = has_super ? 1 : 0;
@@ -146,7 +146,7 @@ void ck_groups(struct ck *c)
 			ck_problem(c, SV_CK_GROUP, SV_CHECK_ERROR, 0, SV_NOBLOCK, g,
 				   "group %u: descriptor flags 0x%x mark it uninitialised, but the filesystem has "
 				   "neither uninit_bg nor metadata_csum", g, gd->bg_flags);
-		if (c->uninit_bg && (gd->bg_flags & EXT4_BG_BLOCK_UNINIT) && g + 1 == sv_fs_group_count(c->fs) && g > 0)
+		if (c->uninit_bg && (gd->bg_flags & EXT4_BG_BLOCK_UNINIT) && g + 1 == c->ngroups_claimed && g > 0)
 			ck_problem(c, SV_CK_GROUP, SV_CHECK_ERROR, 0, SV_NOBLOCK, g,
 				   "group %u: the last group is marked BLOCK_UNINIT, which the kernel never does", g);
 		if (c->uninit_bg && gd->bg_itable_unused > gd->bg_free_inodes_count)

@@ -116,6 +116,7 @@ struct ck {
 	struct sv_check_result *res;
 	size_t max_problems;
 	uint32_t bsize, ngroups, ipg, ninodes, first_ino, isize;
+	uint32_t ngroups_claimed;  /* groups the superblock's block count makes (ngroups: those checked) */
 	uint32_t ipg_fit;          /* inodes of a group whose table fits in a group (<= ipg) */
 	uint64_t nblocks, nclusters;
 	uint64_t dev_blocks;       /* blocks the source really holds (<= nblocks) */

@@ -11,7 +11,7 @@
 static void ck_claims(struct ck *c)
 {
 	const struct sv_super *sb = c->sb;
-	uint32_t all = sv_fs_group_count(c->fs);
+	uint32_t all = c->ngroups_claimed;
 	if (sb->s_blocks_count > c->dev_blocks) {
 		char groups[120] = "";
 		if (c->ngroups < all)
@@ -49,7 +49,7 @@ void ck_super(struct ck *c)
 	}
 	else if (!sb->csum_ok)
 		ck_note(c, SV_CK_SUPER, 0, 0, "the primary superblock fails its checksum");
-	uint32_t ngroups = sv_fs_group_count(c->fs);    /* as claimed: c->ngroups stops at the source's end */
+	uint32_t ngroups = c->ngroups_claimed;    /* c->ngroups stops at the source's end */
 	if ((uint64_t)sb->s_inodes_per_group * ngroups != sb->s_inodes_count)
 		ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "inode count %u is not inodes per group (%u) times groups (%u)",
 		       sb->s_inodes_count, sb->s_inodes_per_group, ngroups);
