@@ -6,6 +6,7 @@
 #   make SANITIZE=1 build with ASan+UBSan (into build-san/)
 #   make install    PREFIX=/usr/local DESTDIR=
 CC ?= cc
+comma := ,
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
@@ -20,12 +21,24 @@ ifeq ($(UNAME_S),SunOS)
 LDLIBS += -lsocket -lnsl
 endif
 
+# cc_has FLAGS: FLAGS when $(CC) compiles and links an empty program with them, else nothing
+# (so a compiler or linker that lacks one, e.g. Apple's ld without -z relro, still builds).
+cc_has = $(shell printf 'int main(void){return 0;}\n' | $(CC) $(1) -x c - -o /dev/null >/dev/null 2>&1 && echo '$(1)')
+
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 else
 BUILD ?= build
+# Release hardening where the toolchain has it: stack protector, fortified libc calls (they need
+# optimisation; the toolchain's own _FORTIFY_SOURCE level is replaced), PIE, full RELRO.
+HARDEN_CFLAGS := $(call cc_has,-fstack-protector-strong) $(call cc_has,-fPIE -pie)
+ifneq ($(filter -O1 -O2 -O3 -Os -Oz -Og -Ofast -O,$(CFLAGS)),)
+HARDEN_CFLAGS += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+HARDEN_LDFLAGS := $(filter -pie,$(HARDEN_CFLAGS)) $(call cc_has,-Wl$(comma)-z$(comma)relro$(comma)-z$(comma)now)
+HARDEN_CFLAGS := $(filter-out -pie,$(HARDEN_CFLAGS))
 endif
 
 LAYERS := base io part ext journal check export
@@ -47,7 +60,7 @@ all: $(BIN) $(BUILD)/libsalvage.a
 
 $(BUILD)/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(HARDEN_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libsalvage.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -55,11 +68,11 @@ $(BUILD)/libsalvage.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(BUILD)/libsalvage.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsalvage.a $(LDLIBS)
+	$(CC) $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsalvage.a $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsalvage.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ $< $(BUILD)/libsalvage.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(HARDEN_CFLAGS) $(CFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS) -Isrc -o $@ $< $(BUILD)/libsalvage.a $(LDLIBS)
 
 units: $(UNIT_BIN)
 

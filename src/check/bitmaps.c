@@ -33,23 +33,24 @@ void ck_bitmaps(struct ck *c)
 {
 	uint64_t cpg = c->sb->s_clusters_per_group ? c->sb->s_clusters_per_group : c->sb->s_blocks_per_group;
 	uint64_t first_cl = c->sb->s_first_data_block >> c->cbits;
+	uint64_t checked = first_cl;    /* clusters looked at: before the first group, then the groups' */
 	uint64_t sum_free_b = 0, sum_free_i = 0, sum_dirs = 0, calc_free_b = 0, calc_free_i = 0;
 	bool pad_b = false, pad_i = false;
 	/* tables of BLOCK_UNINIT groups: libext2fs marks them in use wherever they are */
-	uint8_t *umeta = NULL;
-	uint64_t itb = ((uint64_t)c->ipg * c->isize + c->bsize - 1) / c->bsize;
+	struct ck_table umeta = { 0 };
+	uint64_t itb = ck_itable_blocks(c);
 	for (uint32_t g = 0; g < c->ngroups && c->uninit_bg; g++) {
 		const struct sv_group *gd = sv_fs_group(c->fs, g);
 		if (!(gd->bg_flags & EXT4_BG_BLOCK_UNINIT))
 			continue;
-		if (!umeta && !(umeta = calloc(c->nclusters / 8 + 1, 1)))
+		if (!umeta.root && ck_table_init(&umeta, c->nclusters / 8 + 1, 1, 16) != SV_OK)
 			break;
 		if (gd->bg_block_bitmap < c->nblocks)
-			bit_set(umeta, gd->bg_block_bitmap >> c->cbits);
+			bm_set(&umeta, gd->bg_block_bitmap >> c->cbits);
 		if (gd->bg_inode_bitmap < c->nblocks)
-			bit_set(umeta, gd->bg_inode_bitmap >> c->cbits);
+			bm_set(&umeta, gd->bg_inode_bitmap >> c->cbits);
 		for (uint64_t k = 0; k < itb && gd->bg_inode_table + k < c->nblocks; k++)
-			bit_set(umeta, (gd->bg_inode_table + k) >> c->cbits);
+			bm_set(&umeta, (gd->bg_inode_table + k) >> c->cbits);
 	}
 	for (uint32_t g = 0; g < c->ngroups; g++) {
 		const struct sv_group *gd = sv_fs_group(c->fs, g);
@@ -71,19 +72,19 @@ void ck_bitmaps(struct ck *c)
 		uint64_t gblk0 = ck_group_first(c, g), sbgdt_end = gblk0;
 		if (buninit) {
 			/* what libext2fs synthesises: the superblock copy and descriptors at the group start */
-			for (uint64_t b = gblk0; b < gblk0 + ck_group_blocks(c, g) && bit_get(c->meta, b >> c->cbits); b++)
+			for (uint64_t b = gblk0; b < gblk0 + ck_group_blocks(c, g) && bm_get(&c->meta, b >> c->cbits); b++)
 				sbgdt_end = b + 1;
 		}
 		for (uint64_t i = 0; i < gn; i++) {
 			uint64_t cl = gfirst + i;
 			bool disk;
 			if (buninit)
-				disk = (cl << c->cbits) < sbgdt_end || (umeta && bit_get(umeta, cl));
+				disk = (cl << c->cbits) < sbgdt_end || bm_get(&umeta, cl);
 			else if (have)
 				disk = bit_get(c->buf, i);
 			else
-				disk = bit_get(c->used, cl);   /* no bitmap to compare: reported with the descriptors */
-			bool u = bit_get(c->used, cl);
+				disk = bm_get(&c->used, cl);   /* no bitmap to compare: reported with the descriptors */
+			bool u = bm_get(&c->used, cl);
 			used += u;
 			if (u && !disk) {
 				if (!plus++)
@@ -93,13 +94,14 @@ void ck_bitmaps(struct ck *c)
 					mf = cl << c->cbits;
 			}
 		}
-		if (have && g == c->ngroups - 1)
+		if (have && g + 1 == c->ngroups_claimed)
 			for (uint64_t i = gn; i < (uint64_t)c->bsize * 8; i++)
 				if (!bit_get(c->buf, i)) {
 					pad_b = true;
 					break;
 				}
 		diff_msg(c, g, "block", plus, pf, minus, mf, "block");
+		checked += gn;
 		uint64_t free_b = gn - used;
 		calc_free_b += free_b;
 		sum_free_b += gd->bg_free_blocks_count;
@@ -122,10 +124,10 @@ void ck_bitmaps(struct ck *c)
 			uint32_t ino = g * c->ipg + i + 1;
 			if (ino > c->ninodes)
 				break;
-			bool disk = iuninit ? false : have ? bit_get(c->buf, i) : (c->istate[ino] & IS_USED);
-			bool u = c->istate[ino] & IS_USED;
+			bool disk = iuninit ? false : have ? bit_get(c->buf, i) : (ck_state(c, ino) & IS_USED);
+			bool u = ck_state(c, ino) & IS_USED;
 			used += u;
-			if (u && (c->istate[ino] & IS_DIR))
+			if (u && (ck_state(c, ino) & IS_DIR))
 				dirs++;
 			if (u && !disk) {
 				if (!plus++)
@@ -135,7 +137,7 @@ void ck_bitmaps(struct ck *c)
 					mf = ino;
 			}
 		}
-		if (have && g == c->ngroups - 1)
+		if (have && g + 1 == c->ngroups_claimed)
 			for (uint64_t i = c->ipg; i < (uint64_t)c->bsize * 8; i++)
 				if (!bit_get(c->buf, i)) {
 					pad_i = true;
@@ -153,8 +155,10 @@ void ck_bitmaps(struct ck *c)
 			ck_problem(c, SV_CK_COUNTS, SV_CHECK_ERROR, 0, SV_NOBLOCK, g, "group %u: directory count is %u, "
 				   "counted %llu", g, gd->bg_used_dirs_count, (unsigned long long)dirs);
 	}
-	free(umeta);
-	c->res->blocks_used = (c->nclusters - calc_free_b) << c->cbits;
+	if (umeta.oom)
+		c->used.oom = true;    /* the run ends with SV_ERR_NOMEM */
+	ck_table_free(&umeta);
+	c->res->blocks_used = (checked - calc_free_b) << c->cbits;
 	if (pad_b)
 		ck_note(c, SV_CK_BITMAP, 0, SV_NOBLOCK, "the block bitmap's padding past the last block is not set");
 	if (pad_i)

@@ -4,8 +4,10 @@
  * and free counts, the orphan list and the journal superblock, and returns a list of problems
  * (each with the inode, block and path it concerns) and counts by kind.
  * Nothing is written anywhere; nothing here prints or exits.
- * Memory: a few bitmaps of the filesystem's size (clusters), about 13 bytes per inode, and the
- * problem list (capped). */
+ * Counts the superblock claims beyond what the source holds (groups past its end, inodes whose
+ * tables cannot fit) are reported and left out: every table is sized, and every walk bounded,
+ * from what the source really holds. Memory: sparse cluster bitmaps and 16 bytes per inode, both
+ * taken only where something is recorded, and the problem list (capped). */
 #ifndef SV_CHECK_H
 #define SV_CHECK_H
 

@@ -41,39 +41,39 @@ static void entry(struct dirck *d, uint32_t t, const char *name, size_t nl, uint
 		ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" has an invalid inode number %u", (int)nl, name, t);
 		return;
 	}
-	if (!(c->istate[t] & IS_USED)) {
+	if (!(ck_state(c, t) & IS_USED)) {
 		ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" points to inode %u, which is not in use (deleted or "
 		       "never written)", (int)nl, name, t);
 		return;
 	}
-	if (c->filetype && ft != (c->iftype[t] & 0x0F))
+	if (c->filetype && ft != (ist_r(c, t)->ftype & 0x0F))
 		ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" (inode %u) has file type %u, but the inode's type is %u",
-		       (int)nl, name, t, ft, c->iftype[t] & 0x0F);
+		       (int)nl, name, t, ft, ist_r(c, t)->ftype & 0x0F);
 	else if (!c->filetype && ft)
 		ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" has a file type set without the filetype feature",
 		       (int)nl, name);
-	uint8_t tt = c->iftype[t] & 0x0F;
+	uint8_t tt = ist_r(c, t)->ftype & 0x0F;
 	if (d->encrypted && c->encrypt && (tt == EXT4_FT_REG_FILE || tt == EXT4_FT_DIR || tt == EXT4_FT_SYMLINK) &&
-	    !(c->iftype[t] & IFT_ENC))
+	    !(ist_r(c, t)->ftype & IFT_ENC))
 		ck_err(c, SV_CK_DIR, ino, blk, "entry (inode %u) in an encrypted directory refers to an inode that is "
 		       "not encrypted (or whose encryption context is damaged)", t);
 	if (t == EXT4_ROOT_INO) {
 		ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" is a link to the root directory", (int)nl, name);
 		return;
 	}
-	if (c->istate[t] & IS_DIR) {
-		if (c->istate[t] & IS_DIRSEEN) {
+	if (ck_state(c, t) & IS_DIR) {
+		if (ck_state(c, t) & IS_DIRSEEN) {
 			ck_err(c, SV_CK_DIR, ino, blk, "entry \"%.*s\" is a second link to directory inode %u "
-			       "(already in directory inode %u)", (int)nl, name, t, c->iparent[t]);
+			       "(already in directory inode %u)", (int)nl, name, t, ist_r(c, t)->parent);
 			return;
 		}
-		c->istate[t] |= IS_DIRSEEN;
-		c->iparent[t] = ino;
-	} else if (!c->iparent[t]) {
-		c->iparent[t] = ino;
+		ist_w(c, t)->state |= IS_DIRSEEN;
+		ist_w(c, t)->parent = ino;
+	} else if (!ist_r(c, t)->parent) {
+		ist_w(c, t)->parent = ino;
 	}
-	if (c->irefs[t] < UINT16_MAX)
-		c->irefs[t]++;
+	if (ist_r(c, t)->refs < UINT16_MAX)
+		ist_w(c, t)->refs++;
 	if (ino == EXT4_ROOT_INO && nl == 10 && !memcmp(name, "lost+found", 10))
 		c->lost_found = t;
 }
@@ -116,7 +116,7 @@ static bool entries(struct dirck *d, const uint8_t *p, size_t len, uint64_t blk,
 			if (!is_dotdot(name, nl) || !t)
 				ck_err(c, SV_CK_DIR, d->ino, blk, "the second entry is not \"..\"");
 			else
-				c->idotdot[d->ino] = t;
+				ist_w(c, d->ino)->dotdot = t;
 			if (!is_dotdot(name, nl) && t && nl)
 				entry(d, t, name, nl, ft, blk);
 		} else if (t) {
@@ -186,18 +186,46 @@ static int dx_entries(struct dirck *d, const uint8_t *b, size_t off, uint64_t bl
 	return n;
 }
 
-struct blkmap {
-	uint64_t *p;   /* logical -> physical (0 hole) for the first nblocks blocks */
+/* Collecting a directory's map: logical -> physical (0: hole) for its first blocks. The array
+ * grows with the blocks really mapped, not with i_size; runs are counted so a map that repeats
+ * itself cannot keep the walk going. */
+struct dmap {
+	struct dirck *d;
+	uint64_t *p;
+	uint64_t len, cap;       /* entries set up to the last mapped block; allocated */
+	uint64_t runs;
+	bool oom;
 };
 
 static int collect(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsigned flags)
 {
-	struct dirck *d = ctx;
-	uint64_t *map = (uint64_t *)d->node; /* reused as the map during collection */
-	for (uint64_t i = 0; i < len; i++)
-		if (lblk + i < d->nblocks)
-			map[lblk + i] = pblk + i;
-	return lblk + len >= d->nblocks ? 1 : 0;
+	struct dmap *m = ctx;
+	uint64_t lim = m->d->nblocks;
+	if (++m->runs > lim + 16)
+		return 1;
+	if (lblk >= lim || len == 0)
+		return lblk >= lim;
+	uint64_t end = len < lim - lblk ? lblk + len : lim;
+	if (end > m->cap) {
+		uint64_t nc = m->cap ? m->cap : 16;
+		while (nc < end)
+			nc *= 2;
+		if (nc > lim)
+			nc = lim;
+		uint64_t *np = nc <= SIZE_MAX / sizeof *np ? realloc(m->p, (size_t)nc * sizeof *np) : NULL;
+		if (!np) {
+			m->oom = true;
+			return 1;
+		}
+		memset(np + m->cap, 0, (size_t)(nc - m->cap) * sizeof *np);
+		m->p = np;
+		m->cap = nc;
+	}
+	for (uint64_t l = lblk; l < end; l++)
+		m->p[l] = pblk + (l - lblk);
+	if (end > m->len)
+		m->len = end;
+	return end >= lim ? 1 : 0;
 }
 
 /* Walk the htree: mark index nodes (2) and referenced leaves (1). */
@@ -221,7 +249,7 @@ static void htree(struct dirck *d, const uint64_t *map)
 	if (sv_le32(b) != d->ino || sv_le16(b + 6) != (c->filetype ? 0x0201 : 1) || b[8] != '.')
 		ck_err(c, SV_CK_DIR, d->ino, map[0], "the first entry is not \".\" pointing to the directory itself");
 	if (sv_le32(b + 12) && b[12 + 8] == '.' && b[12 + 9] == '.')
-		c->idotdot[d->ino] = sv_le32(b + 12);
+		ist_w(c, d->ino)->dotdot = sv_le32(b + 12);
 	else
 		ck_err(c, SV_CK_DIR, d->ino, map[0], "the second entry is not \"..\"");
 	uint32_t *lv[2];
@@ -274,12 +302,24 @@ static int dir_inline(void *ctx, const struct sv_dirent *de)
 	struct dirck *d = ctx;
 	if (is_dot(de->name, de->name_len) && de->ino == d->ino)
 		return 0;
-	if (is_dotdot(de->name, de->name_len) && !d->c->idotdot[d->ino]) {
-		d->c->idotdot[d->ino] = de->ino;
+	if (is_dotdot(de->name, de->name_len) && !ist_r(d->c, d->ino)->dotdot) {
+		ist_w(d->c, d->ino)->dotdot = de->ino;
 		return 0;
 	}
 	entry(d, de->ino, de->name, de->name_len, de->file_type, SV_NOBLOCK);
 	return 0;
+}
+
+/* Blocks [from, to) of a directory that i_size covers but nothing maps. */
+static void trailing_holes(struct ck *c, uint32_t ino, uint64_t from, uint64_t to)
+{
+	const char *why = from == 0 ? "\".\" and \"..\" are missing" : "not allowed in a directory";
+	if (from + 1 == to)
+		ck_err(c, SV_CK_DIR, ino, SV_NOBLOCK, "block %llu of the directory is a hole: %s",
+		       (unsigned long long)from, why);
+	else if (from < to)
+		ck_err(c, SV_CK_DIR, ino, SV_NOBLOCK, "blocks %llu-%llu of the directory are holes: %s",
+		       (unsigned long long)from, (unsigned long long)to - 1, why);
 }
 
 static void check_dir(struct ck *c, uint32_t ino)
@@ -298,21 +338,38 @@ static void check_dir(struct ck *c, uint32_t ino)
 		c->quiet = false;
 		return;
 	}
+	if (c->dir_budget_told)
+		return;    /* pass 2's budget is spent (reported once) */
 	d.nblocks = d.in.size / c->bsize;
-	if (d.nblocks > c->nblocks)
-		d.nblocks = c->nblocks;
+	if (d.nblocks > c->dev_blocks)
+		d.nblocks = c->dev_blocks;    /* no directory holds more blocks than the source */
 	if (d.nblocks == 0) {
 		ck_err(c, SV_CK_DIR, ino, SV_NOBLOCK, "the directory has no blocks: \".\" and \"..\" are missing");
 		return;
 	}
-	uint64_t *map = calloc(d.nblocks, sizeof *map);
-	if (!map)
-		return;
-	d.node = (uint8_t *)map;
+	struct dmap dm = { &d, NULL, 0, 0, 0, false };
 	c->quiet = true;
-	sv_file_map(c->fs, &d.in, collect, &d);
+	sv_file_map(c->fs, &d.in, collect, &dm);
 	c->quiet = false;
-	d.node = calloc(d.nblocks, 1);
+	uint64_t *map = dm.p;
+	uint64_t size_blocks = d.nblocks;
+	d.nblocks = dm.len;     /* the blocks past the last mapped one are holes: reported at the end */
+	/* pass 2 budget: a directory costs the blocks it maps */
+	if (!budget_take(&c->dir_budget, d.nblocks + 1)) {
+		if (!c->dir_budget_told)
+			ck_err(c, SV_CK_DIR, ino, SV_NOBLOCK, "the directories map far more blocks than the source "
+			       "holds (%llu blocks): this directory and the ones after it are not checked",
+			       (unsigned long long)c->dev_blocks);
+		c->dir_budget_told = true;
+		free(map);
+		return;
+	}
+	if (d.nblocks == 0 || !map) {
+		trailing_holes(c, ino, 0, size_blocks);
+		free(map);
+		return;
+	}
+	d.node = calloc((size_t)d.nblocks, 1);
 	if (!d.node) {
 		free(map);
 		return;
@@ -320,11 +377,14 @@ static void check_dir(struct ck *c, uint32_t ino)
 	d.htree = (d.in.flags & EXT4_INDEX_FL) && c->dir_index;
 	if (d.htree)
 		htree(&d, map);
+	unsigned holes = 0;
 	for (uint64_t l = 0; l < d.nblocks; l++) {
 		uint64_t blk = map[l];
 		if (!blk) {
-			ck_err(c, SV_CK_DIR, ino, SV_NOBLOCK, "block %llu of the directory is a hole: %s",
-			       (unsigned long long)l, l == 0 ? "\".\" and \"..\" are missing" : "not allowed in a directory");
+			if (++holes <= 8)
+				ck_err(c, SV_CK_DIR, ino, SV_NOBLOCK, "block %llu of the directory is a hole: %s",
+				       (unsigned long long)l, l == 0 ? "\".\" and \"..\" are missing" :
+				       "not allowed in a directory");
 			continue;
 		}
 		if (d.node[l] == 2)
@@ -351,6 +411,9 @@ static void check_dir(struct ck *c, uint32_t ino)
 		}
 		entries(&d, c->buf, len, blk, l, l == 0);
 	}
+	if (holes > 8)
+		ck_err(c, SV_CK_DIR, ino, SV_NOBLOCK, "%u holes in the directory in all", holes);
+	trailing_holes(c, ino, d.nblocks, size_blocks);
 	free(map);
 	free(d.node);
 }
@@ -359,7 +422,7 @@ int ck_dirs(struct ck *c)
 {
 	for (size_t i = 0; i < c->ndirs; i++) {
 		uint32_t ino = c->dirs[i];
-		if (!(c->istate[ino] & IS_BAD))
+		if (!(ck_state(c, ino) & IS_BAD))
 			check_dir(c, ino);
 	}
 	return SV_OK;

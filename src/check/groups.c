@@ -19,12 +19,19 @@ uint64_t ck_group_blocks(struct ck *c, uint32_t g)
 	return n < c->sb->s_blocks_per_group ? n : c->sb->s_blocks_per_group;
 }
 
+/* Blocks of a group's inode table that the check reads: those of the inodes that fit in a
+ * group (all of them unless the superblock is damaged). */
+uint64_t ck_itable_blocks(const struct ck *c)
+{
+	return ((uint64_t)c->ipg_fit * c->isize + c->bsize - 1) / c->bsize;
+}
+
 /* Blocks at the start of group g taken by a superblock copy and descriptor blocks
  * (Documentation/filesystems/ext4/overview.rst, "Meta Block Groups"). */
 static uint64_t group_sb_gdt(struct ck *c, uint32_t g)
 {
 	uint32_t per = c->bsize / (c->is64 ? c->sb->s_desc_size : 32);
-	uint64_t desc_blocks = ((uint64_t)c->ngroups + per - 1) / per;
+	uint64_t desc_blocks = ((uint64_t)c->ngroups_claimed + per - 1) / per;
 	bool meta_bg = c->sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_META_BG;
 	bool has_super = ck_group_has_super(c, g);
 	uint64_t n = has_super ? 1 : 0;
@@ -48,10 +55,10 @@ static void mark_meta(struct ck *c, uint64_t blk, uint64_t n, const char *what, 
 		if (b >= c->nblocks)
 			break;
 		uint64_t cl = b >> c->cbits;
-		if (bit_get(c->meta, cl) && !c->bigalloc)
+		if (bm_get(&c->meta, cl) && !c->bigalloc)
 			conflict = true;
-		bit_set(c->meta, cl);
-		bit_set(c->used, cl);
+		bm_set(&c->meta, cl);
+		bm_set(&c->used, cl);
 	}
 	if (conflict)
 		ck_problem(c, SV_CK_GROUP, SV_CHECK_ERROR, 0, blk, g,
@@ -59,19 +66,40 @@ static void mark_meta(struct ck *c, uint64_t blk, uint64_t n, const char *what, 
 			   (unsigned long long)blk);
 }
 
+/* Each inode table block is read once: a group whose table overlaps an earlier group's would
+ * show the same bytes again as other inodes (a crafted or garbled descriptor table can point
+ * every group at one table). Its inodes are not read; the overlap is reported. */
+static bool itable_once(struct ck *c, struct ck_table *itab, uint32_t g, uint64_t blk, uint64_t n)
+{
+	for (uint64_t k = 0; k < n; k++) {
+		if (bm_get(itab, blk + k)) {
+			ck_problem(c, SV_CK_GROUP, SV_CHECK_ERROR, 0, blk, g, "group %u: the inode table at block %llu "
+				   "overlaps the inode table of an earlier group; the inodes it would hold are not read",
+				   g, (unsigned long long)blk);
+			return false;
+		}
+	}
+	for (uint64_t k = 0; k < n; k++)
+		bm_set(itab, blk + k);
+	return true;
+}
+
 void ck_mark_metadata(struct ck *c)
 {
 	/* blocks before the first group (block 0 on 1 KiB-block filesystems) */
 	for (uint64_t b = 0; b < c->sb->s_first_data_block && b < c->nblocks; b++) {
-		bit_set(c->used, b >> c->cbits);
-		bit_set(c->meta, b >> c->cbits);
+		bm_set(&c->used, b >> c->cbits);
+		bm_set(&c->meta, b >> c->cbits);
 	}
 	for (uint32_t g = 0; g < c->ngroups; g++) {
 		uint64_t n = group_sb_gdt(c, g), len = ck_group_blocks(c, g);
 		mark_meta(c, ck_group_first(c, g), n < len ? n : len, "superblock and descriptors", g);
 	}
-	uint64_t itb = ((uint64_t)c->ipg * c->isize + c->bsize - 1) / c->bsize;
+	uint64_t itb = ck_itable_blocks(c);
 	bool flex = c->flex_bg;
+	struct ck_table itab = { 0 };     /* blocks of the inode tables met so far */
+	if (ck_table_init(&itab, c->nblocks / 8 + 1, 1, 16) != SV_OK)
+		itab.oom = true;
 	for (uint32_t g = 0; g < c->ngroups; g++) {
 		const struct sv_group *gd = sv_fs_group(c->fs, g);
 		uint64_t lo = flex ? c->sb->s_first_data_block : ck_group_first(c, g);
@@ -94,9 +122,14 @@ void ck_mark_metadata(struct ck *c)
 				   "group %u: inode table at block %llu (%llu blocks) is outside %s; the inodes "
 				   "%u-%u cannot be trusted", g, (unsigned long long)gd->bg_inode_table,
 				   (unsigned long long)itb, where, g * c->ipg + 1, (g + 1) * c->ipg);
+		else if (!itable_once(c, &itab, g, gd->bg_inode_table, itb))
+			bm_set(&c->gskip, g);
 		else
 			mark_meta(c, gd->bg_inode_table, itb, "inode table", g);
 	}
+	if (itab.oom)
+		c->gskip.oom = true;    /* the run ends with SV_ERR_NOMEM */
+	ck_table_free(&itab);
 }
 
 void ck_groups(struct ck *c)
@@ -113,7 +146,7 @@ void ck_groups(struct ck *c)
 			ck_problem(c, SV_CK_GROUP, SV_CHECK_ERROR, 0, SV_NOBLOCK, g,
 				   "group %u: descriptor flags 0x%x mark it uninitialised, but the filesystem has "
 				   "neither uninit_bg nor metadata_csum", g, gd->bg_flags);
-		if (c->uninit_bg && (gd->bg_flags & EXT4_BG_BLOCK_UNINIT) && g == c->ngroups - 1 && c->ngroups > 1)
+		if (c->uninit_bg && (gd->bg_flags & EXT4_BG_BLOCK_UNINIT) && g + 1 == c->ngroups_claimed && g > 0)
 			ck_problem(c, SV_CK_GROUP, SV_CHECK_ERROR, 0, SV_NOBLOCK, g,
 				   "group %u: the last group is marked BLOCK_UNINIT, which the kernel never does", g);
 		if (c->uninit_bg && gd->bg_itable_unused > gd->bg_free_inodes_count)

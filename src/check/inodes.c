@@ -22,7 +22,7 @@ static void mark_orphan(struct ck *c, uint32_t ino, const char *how)
 		       how, ino);
 		return;
 	}
-	c->istate[ino] |= IS_ORPHAN;
+	ist_w(c, ino)->state |= IS_ORPHAN;
 	ck_note(c, SV_CK_ORPHAN, ino, SV_NOBLOCK, "%s while still open at the last shutdown; the kernel %s it "
 		"at the next mount", in.links_count ? "truncated" : "deleted",
 		in.links_count ? "finishes truncating" : "frees");
@@ -31,7 +31,14 @@ static void mark_orphan(struct ck *c, uint32_t ino, const char *how)
 static int orphan_file_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsigned flags)
 {
 	struct ck *c = ctx;
-	for (uint64_t i = 0; i < len && i < 65536; i++) {
+	if (++c->cb_runs > c->dev_blocks)
+		return 1;    /* more runs than the source has blocks: a map that repeats itself */
+	for (uint64_t i = 0; i < len; i++) {
+		/* each block once, and no more blocks than the source holds */
+		if (!blkset_add(&c->seen, pblk + i))
+			continue;
+		if (c->seen.n > c->dev_blocks)
+			return 1;
 		if (sv_fs_read_block(c->fs, pblk + i, c->buf2) != SV_OK)
 			continue;
 		for (uint32_t k = 0; k + 8 < c->bsize; k += 4) {
@@ -41,7 +48,7 @@ static int orphan_file_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len
 			if (ino < c->first_ino || ino > c->ninodes)
 				ck_err(c, SV_CK_ORPHAN, 0, pblk + i, "the orphan file lists inode %u, which is out of range",
 				       ino);
-			else
+			else if (!(ck_state(c, ino) & IS_ORPHAN))
 				mark_orphan(c, ino, "orphan file");
 		}
 	}
@@ -57,12 +64,12 @@ void ck_orphans(struct ck *c)
 			       "the rest of the list is lost", steps ? "continues with" : "starts at", ino);
 			return;
 		}
-		if ((c->istate[ino] & IS_ORPHAN) || steps > c->ninodes) {
+		if ((ck_state(c, ino) & IS_ORPHAN) || steps > c->ninodes) {
 			ck_err(c, SV_CK_ORPHAN, ino, SV_NOBLOCK, "the orphan list loops back to inode %u", ino);
 			return;
 		}
 		mark_orphan(c, ino, "chain");
-		if (!(c->istate[ino] & IS_ORPHAN))
+		if (!(ck_state(c, ino) & IS_ORPHAN))
 			return;
 		struct sv_inode in;
 		int st = sv_inode_read(c->fs, ino, &in);
@@ -77,7 +84,10 @@ void ck_orphans(struct ck *c)
 		if ((st == SV_OK || st == SV_ERR_CSUM) && (in.mode & SV_IFMT) == SV_IFREG &&
 		    !(in.flags & EXT4_INLINE_DATA_FL)) {
 			c->quiet = true;
+			blkset_reset(&c->seen);
+			c->cb_runs = 0;
 			sv_file_map(c->fs, &in, orphan_file_run, c);
+			blkset_reset(&c->seen);
 			c->quiet = false;
 		}
 	}
@@ -168,7 +178,7 @@ static void check_sizes(struct ck *c, const struct sv_inode *in, bool ea_counted
 			       "not match the blocks the file maps)", (unsigned long long)in->blocks,
 			       (unsigned long long)want);
 	}
-	if ((c->istate[ino] & IS_ORPHAN) || (in->flags & EXT4_VERITY_FL))
+	if ((ck_state(c, ino) & IS_ORPHAN) || (in->flags & EXT4_VERITY_FL))
 		return;
 	if (t == SV_IFDIR) {
 		uint64_t nb = in->size / c->bsize;
@@ -200,7 +210,7 @@ static void check_encryption(struct ck *c, const struct sv_inode *in)
 		       "version %u): its contents cannot be decrypted", n, n >= 1 ? v[0] : 0);
 		return;
 	}
-	c->iftype[in->ino] |= IFT_ENC;
+	ist_w(c, in->ino)->ftype |= IFT_ENC;
 }
 
 static void check_inode(struct ck *c, struct sv_inode *in, bool csum_bad)
@@ -210,15 +220,18 @@ static void check_inode(struct ck *c, struct sv_inode *in, bool csum_bad)
 	bool reserved = ino < c->first_ino && ino != EXT4_ROOT_INO;
 	static const uint8_t ft[16] = { 0, EXT4_FT_FIFO, EXT4_FT_CHRDEV, 0, EXT4_FT_DIR, 0, EXT4_FT_BLKDEV, 0,
 					EXT4_FT_REG_FILE, 0, EXT4_FT_SYMLINK, 0, EXT4_FT_SOCK, 0, 0, 0 };
-	c->istate[ino] |= IS_USED;
-	c->ilinks[ino] = in->links_count;
-	c->iftype[ino] = ft[(in->mode >> 12) & 15];
+	ist_w(c, ino)->state |= IS_USED;
+	ist_w(c, ino)->links = in->links_count;
+	ist_w(c, ino)->ftype = ft[(in->mode >> 12) & 15];
 	c->cur_ea_inum = false;
-	if (c->qids && c->qspace) {
-		c->qids[(size_t)ino * 3] = in->uid;
-		c->qids[(size_t)ino * 3 + 1] = in->gid;
-		c->qids[(size_t)ino * 3 + 2] = in->projid;
-		c->qspace[ino] = in->blocks * 512;
+	if (c->has_quota && !c->quota_skip) {
+		struct qrec *q = ck_table_get(&c->quota, ino);
+		if (q) {
+			q->id[0] = in->uid;
+			q->id[1] = in->gid;
+			q->id[2] = in->projid;
+			q->space = in->blocks * 512;
+		}
 	}
 	c->cur_ea_inum = false;
 	if (ino == 1 && (in->mode || in->uid || in->gid || in->links_count || in->file_acl ||
@@ -252,13 +265,13 @@ static void check_inode(struct ck *c, struct sv_inode *in, bool csum_bad)
 	if (ino == EXT4_ROOT_INO && t != SV_IFDIR) {
 		ck_err(c, SV_CK_INODE, ino, SV_NOBLOCK, "the root inode is not a directory (mode 0%o); nothing "
 		       "below the root can be reached", in->mode);
-		c->istate[ino] |= IS_BAD;
+		ist_w(c, ino)->state |= IS_BAD;
 		return;
 	}
 	if (csum_bad)
 		ck_err(c, SV_CK_INODE_CSUM, ino, SV_NOBLOCK, "the inode fails its checksum: its fields may be "
 		       "damaged");
-	if (in->dtime && !(c->istate[ino] & IS_ORPHAN)) {
+	if (in->dtime && !(ck_state(c, ino) & IS_ORPHAN)) {
 		if (in->dtime <= c->ninodes)
 			ck_err(c, SV_CK_ORPHAN, ino, SV_NOBLOCK, "in use but carries an orphan-list link (%lld) in "
 			       "its deletion time: part of a damaged orphan list", (long long)in->dtime);
@@ -267,7 +280,7 @@ static void check_inode(struct ck *c, struct sv_inode *in, bool csum_bad)
 	}
 	if (!valid_type(in->mode)) {
 		ck_err(c, SV_CK_INODE, ino, SV_NOBLOCK, "invalid file type in mode 0%o", in->mode);
-		c->istate[ino] |= IS_BAD;
+		ist_w(c, ino)->state |= IS_BAD;
 		return;
 	}
 	if (c->isize > 128) {
@@ -285,18 +298,18 @@ static void check_inode(struct ck *c, struct sv_inode *in, bool csum_bad)
 		ck_err(c, SV_CK_HTREE, ino, SV_NOBLOCK, "has the hashed-index flag but %s",
 		       t != SV_IFDIR ? "is not a directory" : "the filesystem lacks dir_index");
 	if (t == SV_IFDIR) {
-		c->istate[ino] |= IS_DIR;
+		ist_w(c, ino)->state |= IS_DIR;
 		c->res->dirs++;
 		if (add_dir(c, ino) != SV_OK)
-			c->istate[ino] |= IS_BAD;
+			ist_w(c, ino)->state |= IS_BAD;
 	} else if (t == SV_IFREG) {
-		c->istate[ino] |= IS_REG;
+		ist_w(c, ino)->state |= IS_REG;
 	}
 	if (in->flags & EXT4_EA_INODE_FL) {
 		if (t != SV_IFREG)
 			ck_err(c, SV_CK_INODE, ino, SV_NOBLOCK, "has the EA-inode flag but is not a regular file");
 		else
-			c->iftype[ino] |= 0x80;
+			ist_w(c, ino)->ftype |= 0x80;
 	}
 	if (!c->is64 && sv_le16(in->raw + 0x76))
 		ck_err(c, SV_CK_XATTR, ino, SV_NOBLOCK, "the high bits of the extended attribute block number are "
@@ -332,11 +345,13 @@ static void check_inode(struct ck *c, struct sv_inode *in, bool csum_bad)
 		return;
 	}
 	ck_walk_blocks(c, in);
+	if (c->cur_unwalked)
+		return;    /* the map was not walked to its end: its counts prove nothing */
 	if (t == SV_IFLNK && in->size < 60 && (in->flags & EXT4_EXTENTS_FL) && c->cur_blocks == 0)
 		check_fast_symlink(c, in);
 	else if (t == SV_IFLNK)
 		check_slow_symlink(c, in);
-	if (!(c->istate[ino] & IS_BAD))
+	if (!(ck_state(c, ino) & IS_BAD))
 		check_sizes(c, in, ea);
 }
 
@@ -345,9 +360,9 @@ int ck_inodes(struct ck *c)
 	for (uint32_t g = 0; g < c->ngroups; g++) {
 		const struct sv_group *gd = sv_fs_group(c->fs, g);
 		uint32_t n = c->ipg;
-		uint64_t itb = ((uint64_t)c->ipg * c->isize + c->bsize - 1) / c->bsize;
+		uint64_t itb = ck_itable_blocks(c);
 		if (gd->bg_inode_table < c->sb->s_first_data_block || gd->bg_inode_table >= c->nblocks ||
-		    itb > c->nblocks - gd->bg_inode_table)
+		    itb > c->nblocks - gd->bg_inode_table || bm_get(&c->gskip, g))
 			continue;    /* reported with the descriptors */
 		if (c->uninit_bg) {
 			if (gd->bg_flags & EXT4_BG_INODE_UNINIT)
@@ -357,16 +372,19 @@ int ck_inodes(struct ck *c)
 		}
 		if (g == 0 && n < c->first_ino)
 			n = c->first_ino < c->ipg ? c->first_ino : c->ipg;
+		if (n > c->ipg_fit)
+			n = c->ipg_fit;    /* the rest of the table lies outside the group (reported) */
 		for (uint32_t i = 0; i < n; i++) {
-			uint32_t ino = g * c->ipg + i + 1;
-			if (ino > c->ninodes)
+			uint64_t ino64 = (uint64_t)g * c->ipg + i + 1;
+			if (ino64 > c->ninodes)
 				break;
+			uint32_t ino = (uint32_t)ino64;
 			struct sv_inode in;
 			int st = sv_inode_read(c->fs, ino, &in);
 			if (st != SV_OK && st != SV_ERR_CSUM)
 				continue;
 			bool reserved = ino < c->first_ino;
-			if (in.links_count == 0 && !reserved && !(c->istate[ino] & IS_ORPHAN)) {
+			if (in.links_count == 0 && !reserved && !(ck_state(c, ino) & IS_ORPHAN)) {
 				if (in.mode && !in.dtime)
 					ck_err(c, SV_CK_INODE, ino, SV_NOBLOCK, "deleted inode (no links) has no deletion "
 					       "time");

@@ -3,8 +3,9 @@
 #define SV_CHECK_INTERNAL_H
 
 #include "check.h"
+#include <string.h>
 
-/* per-inode state bits (istate[]) */
+/* per-inode state bits (struct ist.state) */
 #define IS_USED 0x01      /* in use (links > 0, or a reserved inode) */
 #define IS_DIR 0x02
 #define IS_ERR 0x04       /* at least one error reported about it */
@@ -13,6 +14,78 @@
 #define IS_DIRSEEN 0x20   /* directory: already named by an entry (has a parent) */
 #define IS_WANT 0x40      /* path wanted (path naming) */
 #define IS_REG 0x80
+#define IS_CONN 0x100     /* pass 3: directory known reachable from the root */
+#define IS_CUT 0x200      /* pass 3: directory known cut off from the root */
+#define IS_MARK 0x400     /* scratch mark of one walk (pass 3 chain, naming round) */
+
+/* What the check keeps per inode. Kept in a ck_table, so only inodes something was recorded
+ * about take memory. */
+struct ist {
+	uint16_t state;            /* IS_* */
+	uint8_t ftype;             /* EXT4_FT_* from the mode, IFT_ENC, 0x80 for EA inodes */
+	uint16_t links;            /* i_links_count */
+	uint16_t refs;             /* references counted from directories */
+	uint32_t parent;           /* the directory whose entry first named it */
+	uint32_t dotdot;           /* for directories: where ".." points (0 unknown) */
+};
+
+struct qrec {                  /* quota feature: an inode's user, group and project ids, bytes used */
+	uint32_t id[3];
+	uint64_t space;
+};
+
+/* A table of fixed-size elements indexed by a 64-bit number (inode, byte of a cluster bitmap),
+ * of which only the chunks written to exist: memory follows what the filesystem really holds,
+ * never the counts its superblock claims. Two levels of chunk pointers, so even 2^51 clusters
+ * need at most a few MiB of pointers. Unwritten elements read as zeros. */
+#define TBL_MID_SHIFT 12
+struct ck_table {
+	uint8_t ***root;           /* root[ci >> TBL_MID_SHIFT][ci & mask] -> chunk */
+	uint64_t n;                /* elements */
+	uint64_t nroot;
+	uint32_t esize;            /* bytes per element */
+	unsigned shift;            /* log2(elements per chunk) */
+	bool oom;                  /* a chunk could not be allocated */
+};
+int ck_table_init(struct ck_table *t, uint64_t n, uint32_t esize, unsigned shift);
+void ck_table_free(struct ck_table *t);
+void *ck_table_get_slow(struct ck_table *t, uint64_t i);
+
+/* The element i, or NULL when it was never written (or is out of range). */
+static inline void *ck_table_peek(const struct ck_table *t, uint64_t i)
+{
+	if (i >= t->n)
+		return NULL;
+	uint64_t ci = i >> t->shift;
+	uint8_t **mid = t->root[ci >> TBL_MID_SHIFT];
+	uint8_t *ch = mid ? mid[ci & ((1u << TBL_MID_SHIFT) - 1)] : NULL;
+	return ch ? ch + (i & ((1ull << t->shift) - 1)) * t->esize : NULL;
+}
+
+/* The element i for writing (its chunk allocated, zeroed, on first use); NULL when out of range
+ * or out of memory (t->oom is then set). */
+static inline void *ck_table_get(struct ck_table *t, uint64_t i)
+{
+	void *p = ck_table_peek(t, i);
+	return p ? p : ck_table_get_slow(t, i);
+}
+
+/* The first index >= i whose chunk exists (UINT64_MAX when none): lets loops skip what was never
+ * written. */
+uint64_t ck_table_next(const struct ck_table *t, uint64_t i);
+
+/* cluster bitmaps kept in a ck_table of bytes */
+static inline bool bm_get(const struct ck_table *t, uint64_t i)
+{
+	const uint8_t *p = ck_table_peek(t, i >> 3);
+	return p && (*p & (1u << (i & 7)));
+}
+static inline void bm_set(struct ck_table *t, uint64_t i)
+{
+	uint8_t *p = ck_table_get(t, i >> 3);
+	if (p)
+		*p |= (uint8_t)(1u << (i & 7));
+}
 
 struct ea_ent {           /* an extended attribute block seen from inodes */
 	uint64_t blk;
@@ -27,37 +100,58 @@ struct dup_pair {         /* pass 1b: inode a holds n blocks that inode b also c
 	uint64_t n;
 };
 
+/* A set of block numbers visited by one walk (extent tree nodes, indirect blocks): a node met
+ * twice in one file's map is damage, and is not walked again. */
+struct blkset {
+	uint64_t *v;               /* open addressing on block + 1; 0 is an empty slot */
+	size_t cap, n;
+};
+bool blkset_add(struct blkset *s, uint64_t blk);   /* false when already there (or out of memory) */
+void blkset_reset(struct blkset *s);
+void blkset_free(struct blkset *s);
+
 struct ck {
 	struct sv_fs *fs;
 	const struct sv_super *sb;
 	struct sv_check_result *res;
 	size_t max_problems;
 	uint32_t bsize, ngroups, ipg, ninodes, first_ino, isize;
+	uint32_t ngroups_claimed;  /* groups the superblock's block count makes (ngroups: those checked) */
+	uint32_t ipg_fit;          /* inodes of a group whose table fits in a group (<= ipg) */
 	uint64_t nblocks, nclusters;
+	uint64_t dev_blocks;       /* blocks the source really holds (<= nblocks) */
 	unsigned cbits;            /* log2(blocks per cluster) */
 	bool csum, uninit_bg, extents, filetype, dir_index, inline_data, flex_bg, bigalloc, huge_file;
 	bool is64, largedir, encrypt, casefold;
-	uint8_t *used;             /* clusters in use (metadata + inodes' blocks) */
-	uint8_t *dup;              /* clusters claimed more than once */
-	uint8_t *meta;             /* clusters of filesystem metadata */
+	struct ck_table used;      /* bitmap: clusters in use (metadata + inodes' blocks) */
+	struct ck_table dup;       /* bitmap: clusters claimed more than once */
+	struct ck_table meta;      /* bitmap: clusters of filesystem metadata */
+	struct ck_table gskip;     /* bitmap: groups whose inodes are not read (table shared with another) */
 	uint64_t ndups;
-	uint8_t *istate;           /* per inode (index ino) */
-	uint16_t *ilinks;          /* i_links_count */
-	uint16_t *irefs;           /* references counted from directories */
-	uint32_t *iparent;         /* the directory whose entry first named it */
-	uint32_t *idotdot;         /* for directories: where ".." points (0 unknown) */
-	uint8_t *iftype;           /* EXT4_FT_* from the mode, for checking entries' file types */
+	struct ck_table inodes;    /* struct ist per inode (index ino) */
+	struct ist sink;           /* written to when an inode's record cannot be had */
 	uint32_t *dirs;            /* directory inodes in use, in inode order */
 	size_t ndirs, capdirs;
-	struct ea_ent *eas;        /* EA blocks (small: shared blocks are few) */
+	struct ea_ent *eas;        /* EA blocks, with a hash of block -> index + 1 */
 	size_t neas, capeas;
+	uint32_t *eahash;
+	size_t eahcap;
 	struct dup_pair *pairs;
 	size_t npairs, cappairs;
+	unsigned long pairs_dropped;   /* pairs beyond the cap: counted, not named */
 	uint32_t lost_found;
-	uint32_t *qids;            /* quota feature: per inode, its user, group and project ids */
-	uint64_t *qspace;          /* quota feature: per inode, the bytes it uses (i_blocks) */
+	struct ck_table quota;     /* quota feature: struct qrec per inode */
+	bool has_quota;
 	bool quota_skip;           /* usage cannot be summed (EA inodes charge their referrers) */
 	uint8_t *buf, *buf2;       /* scratch blocks */
+	/* work budgets, derived from the blocks the source really holds (HACKING.md, walks) */
+	uint64_t map_budget;       /* block-map and extent-tree nodes read plus blocks marked (pass 1, 1b) */
+	uint64_t map_budget0;      /* what it starts at */
+	uint64_t dir_budget;       /* directory blocks looked at (pass 2) and read for naming */
+	uint64_t dir_budget0;      /* what it starts at (for each of the two) */
+	bool map_budget_told, dir_budget_told;
+	struct blkset seen;        /* tree nodes of the walk in progress */
+	uint64_t cb_runs;          /* runs handed to a map callback in this walk */
 	/* pass 1: the inode being walked */
 	bool quiet;                /* pass 1b: walk without reporting */
 	uint32_t cur_ino;
@@ -66,11 +160,12 @@ struct ck {
 	int64_t cur_last_init;     /* last logical block mapped by an initialised extent */
 	uint64_t cur_last_cluster; /* bigalloc: last cluster marked by this inode */
 	unsigned cur_illegal;      /* illegal block numbers in this inode */
+	unsigned cur_repeats;      /* tree nodes its map names more than once */
+	bool cur_unwalked;         /* the map budget was spent before its map was walked to the end */
 	uint64_t cur_dups;
 	bool cur_is_dir;
 	bool cur_ea_inum;          /* the inode's attributes keep values in EA inodes */
 	/* pass 1b */
-	uint32_t *dup_owner_ino;   /* hash: dup cluster -> owners (open addressing) */
 	void *dupmap;
 	/* the fs report channel, borrowed */
 	struct sv_report *rep;
@@ -80,7 +175,36 @@ struct ck {
 
 static inline bool bit_get(const uint8_t *m, uint64_t i) { return m[i >> 3] & (1u << (i & 7)); }
 static inline void bit_set(uint8_t *m, uint64_t i) { m[i >> 3] |= (uint8_t)(1u << (i & 7)); }
-static inline void bit_clr(uint8_t *m, uint64_t i) { m[i >> 3] &= (uint8_t)~(1u << (i & 7)); }
+
+/* An inode's record for reading: all zeros when nothing was recorded about it. */
+static inline const struct ist *ist_r(const struct ck *c, uint32_t ino)
+{
+	static const struct ist zero;
+	const struct ist *p = ck_table_peek(&c->inodes, ino);
+	return p ? p : &zero;
+}
+
+/* An inode's record for writing. Out of range or out of memory: a scratch record (zeroed), and
+ * the run ends with SV_ERR_NOMEM in the second case. */
+static inline struct ist *ist_w(struct ck *c, uint32_t ino)
+{
+	struct ist *p = ino <= c->ninodes ? ck_table_get(&c->inodes, ino) : NULL;
+	if (p)
+		return p;
+	memset(&c->sink, 0, sizeof c->sink);
+	return &c->sink;
+}
+
+static inline uint16_t ck_state(const struct ck *c, uint32_t ino) { return ist_r(c, ino)->state; }
+
+/* Take n units from a budget; false (and nothing taken) when it is spent. */
+static inline bool budget_take(uint64_t *b, uint64_t n)
+{
+	if (*b < n)
+		return false;
+	*b -= n;
+	return true;
+}
 
 /* metadata_csum seed of one inode: crc32c(fs seed, inode number, generation). */
 static inline uint32_t ck_iseed(const struct ck *c, uint32_t ino, uint32_t gen)
@@ -108,11 +232,13 @@ void ck_mark_metadata(struct ck *c);
 bool ck_group_has_super(struct ck *c, uint32_t g);
 uint64_t ck_group_first(struct ck *c, uint32_t g);
 uint64_t ck_group_blocks(struct ck *c, uint32_t g);
+uint64_t ck_itable_blocks(const struct ck *c);
 /* inodes.c */
 void ck_orphans(struct ck *c);
 int ck_inodes(struct ck *c);
 /* blocks.c */
 void ck_mark(struct ck *c, uint64_t blk, uint64_t n);
+bool ck_map_budget(struct ck *c, uint64_t n);   /* take n units; false (reported once) when spent */
 void ck_walk_blocks(struct ck *c, const struct sv_inode *in);
 int ck_dups(struct ck *c);
 /* xattr.c */

@@ -142,7 +142,10 @@ static void check_file(struct ck *c, int type, uint32_t ino, struct qtab *tab)
 	if (ino < 1 || ino > c->ninodes || sv_inode_read(c->fs, ino, &q.in) != SV_OK)
 		return;    /* an invalid number is reported by the superblock check */
 	uint8_t h[8];
+	/* blocks of the quota file: as its size says, but no more than the filesystem could hold */
 	q.nblk = q.in.size / QBLK;
+	if (q.nblk > c->dev_blocks * (c->bsize / QBLK))
+		q.nblk = c->dev_blocks * (c->bsize / QBLK);
 	if (q.nblk < 2 || q.nblk > ((uint64_t)1 << 30) || sv_file_read(c->fs, &q.in, 0, h, 8) != SV_OK ||
 	    sv_le32(h) != magic[type] || sv_le32(h + 4) > 1) {
 		ck_err(c, SV_CK_QUOTA, ino, SV_NOBLOCK, "the %s quota file is not a valid v2 quota file; its usage "
@@ -184,21 +187,21 @@ void ck_quota(struct ck *c)
 	struct qtab tab[3];
 	memset(tab, 0, sizeof tab);
 	bool ok = true;
-	for (uint32_t ino = 1; ino <= c->ninodes && ok; ino++) {
-		if (!(c->istate[ino] & IS_USED) || (c->istate[ino] & IS_ORPHAN) ||
+	for (uint64_t i = ck_table_next(&c->quota, 1); i <= c->ninodes && ok; i = ck_table_next(&c->quota, i + 1)) {
+		uint32_t ino = (uint32_t)i;
+		const struct qrec *qr = ck_table_peek(&c->quota, ino);
+		if (!qr || !(ck_state(c, ino) & IS_USED) || (ck_state(c, ino) & IS_ORPHAN) ||
 		    (ino < c->first_ino && ino != EXT4_ROOT_INO) || ino == qi[0] || ino == qi[1] || ino == qi[2])
 			continue;
-		if (!c->qids || !c->qspace)
-			break;
 		for (int t = 0; t < 3 && ok; t++) {
 			if (!qi[t])
 				continue;
-			struct qent *x = qt_get(&tab[t], c->qids[(size_t)ino * 3 + t], true);
+			struct qent *x = qt_get(&tab[t], qr->id[t], true);
 			if (!x) {
 				ok = false;
 				break;
 			}
-			x->space += c->qspace[ino];
+			x->space += qr->space;
 			x->inodes++;
 		}
 	}

@@ -29,7 +29,7 @@ void ck_problem(struct ck *c, int kind, int sev, uint32_t ino, uint64_t blk, uin
 		r->errors++;
 		r->by_kind[kind]++;
 		if (ino && ino <= c->ninodes)
-			c->istate[ino] |= IS_ERR;
+			ist_w(c, ino)->state |= IS_ERR;
 		else
 			r->fs_errors++;
 	} else {
@@ -111,9 +111,9 @@ static int name_cb(void *ctx, const struct sv_dirent *de)
 {
 	struct name_scan *s = ctx;
 	struct ck *c = s->c;
-	if (de->ino == 0 || de->ino > c->ninodes || !(c->istate[de->ino] & IS_WANT))
+	if (de->ino == 0 || de->ino > c->ninodes || !(ck_state(c, de->ino) & IS_WANT))
 		return 0;
-	if (c->iparent[de->ino] != s->dir || (de->name_len == 1 && de->name[0] == '.') ||
+	if (ist_r(c, de->ino)->parent != s->dir || (de->name_len == 1 && de->name[0] == '.') ||
 	    (de->name_len == 2 && de->name[0] == '.' && de->name[1] == '.'))
 		return 0;
 	size_t h = nm_slot(s->nm, de->ino);
@@ -133,23 +133,24 @@ static void resolve_names(struct ck *c, struct names *nm, uint32_t *want, size_t
 	for (int round = 0; round < 4096 && cur; round++) {
 		/* the distinct parents of this round's inodes */
 		size_t nd = 0;
-		for (size_t i = 0; i < cur; i++) {
-			uint32_t p = c->iparent[want[i]];
-			if (!p || p > c->ninodes)
+		for (size_t i = 0; i < cur && nd <= 4096; i++) {
+			uint32_t p = ist_r(c, want[i])->parent;
+			if (!p || p > c->ninodes || (ck_state(c, p) & IS_MARK))
 				continue;
-			bool seen = false;
-			for (size_t j = 0; j < nd && !seen; j++)
-				seen = dirs[j] == p;
-			if (!seen)
-				dirs[nd++] = p;
-			if (nd > 4096)
-				break;
+			ist_w(c, p)->state |= IS_MARK;
+			dirs[nd++] = p;
 		}
+		for (size_t j = 0; j < nd; j++)
+			ist_w(c, dirs[j])->state &= (uint16_t)~IS_MARK;
 		for (size_t j = 0; j < nd; j++) {
 			struct sv_inode in;
 			int st = sv_inode_read(c->fs, dirs[j], &in);
 			if ((st != SV_OK && st != SV_ERR_CSUM) || (in.mode & SV_IFMT) != SV_IFDIR)
 				continue;
+			/* a directory costs its blocks (as its size says, at most the source's) */
+			uint64_t cost = in.size / c->bsize + 1;
+			if (!budget_take(&c->dir_budget, cost < c->dev_blocks ? cost : c->dev_blocks))
+				break;
 			struct name_scan s = { c, nm, dirs[j] };
 			sv_dir_iterate(c->fs, &in, name_cb, &s);
 		}
@@ -157,11 +158,11 @@ static void resolve_names(struct ck *c, struct names *nm, uint32_t *want, size_t
 		size_t next = 0;
 		for (size_t j = 0; j < nd; j++) {
 			uint32_t d = dirs[j];
-			if (d == EXT4_ROOT_INO || (c->istate[d] & IS_WANT))
+			if (d == EXT4_ROOT_INO || (ck_state(c, d) & IS_WANT))
 				continue;
 			if (!nm_add(nm, d))
 				continue;
-			c->istate[d] |= IS_WANT;
+			ist_w(c, d)->state |= IS_WANT;
 			want[next++] = d;
 		}
 		cur = next;
@@ -181,7 +182,7 @@ static char *build_path(struct ck *c, struct names *nm, uint32_t ino)
 		char *nmv = nm->key[h] == cur ? nm->name[h] : NULL;
 		if (!nmv || np >= 512) {
 			const struct sv_super *sb = c->sb;
-			const char *what = c->iparent[cur] ? "inode" : "unattached inode";
+			const char *what = ist_r(c, cur)->parent ? "inode" : "unattached inode";
 			if (cur == sb->s_usr_quota_inum || cur == sb->s_grp_quota_inum || cur == sb->s_prj_quota_inum)
 				what = cur == sb->s_usr_quota_inum ? "user quota file, inode" : cur == sb->s_grp_quota_inum ?
 				       "group quota file, inode" : "project quota file, inode";
@@ -193,7 +194,7 @@ static char *build_path(struct ck *c, struct names *nm, uint32_t ino)
 			break;
 		}
 		parts[np++] = nmv;
-		cur = c->iparent[cur];
+		cur = ist_r(c, cur)->parent;
 		if (!cur || cur > c->ninodes) {
 			snprintf(head, sizeof head, "<unattached>");
 			break;
@@ -235,15 +236,16 @@ int ck_finish(struct ck *c)
 			ino = c->pairs[(i - r->nproblems) / 2].a;
 		else
 			ino = c->pairs[(i - r->nproblems) / 2].b;
-		if (!ino || ino > c->ninodes || ino == EXT4_ROOT_INO || (c->istate[ino] & IS_WANT))
+		if (!ino || ino > c->ninodes || ino == EXT4_ROOT_INO || (ck_state(c, ino) & IS_WANT))
 			continue;
 		if (!nm_add(&nm, ino))
 			continue;
-		c->istate[ino] |= IS_WANT;
+		ist_w(c, ino)->state |= IS_WANT;
 		want[nwant++] = ino;
 	}
 	bool q = c->quiet;
 	c->quiet = true;     /* directory damage met while naming was reported already */
+	c->dir_budget = c->dir_budget0;
 	resolve_names(c, &nm, want, nwant);
 	c->quiet = q;
 	free(want);
@@ -274,8 +276,11 @@ int ck_finish(struct ck *c)
 			p->path = build_path(c, &nm, p->ino);
 	}
 	nm_free(&nm);
-	for (uint32_t i = 1; i <= c->ninodes; i++)
-		if (c->istate[i] & IS_ERR)
+	if (c->pairs_dropped)
+		ck_err(c, SV_CK_DUP, 0, SV_NOBLOCK, "%lu more pairs of files share blocks (not named one by one)",
+		       c->pairs_dropped);
+	for (uint64_t i = ck_table_next(&c->inodes, 1); i <= c->ninodes; i = ck_table_next(&c->inodes, i + 1))
+		if (ck_state(c, (uint32_t)i) & IS_ERR)
 			r->files_affected++;
 	return SV_OK;
 }

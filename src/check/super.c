@@ -2,8 +2,33 @@
  * journal's superblock (Documentation/filesystems/ext4/super.rst, journal.rst). */
 #include "internal.h"
 #include "../journal/journal.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* What the superblock claims beyond what the source holds: the check works on what is there
+ * (check.c, ck_geometry), and says here what it left out. */
+static void ck_claims(struct ck *c)
+{
+	const struct sv_super *sb = c->sb;
+	uint32_t all = c->ngroups_claimed;
+	if (sb->s_blocks_count > c->dev_blocks) {
+		char groups[120] = "";
+		if (c->ngroups < all)
+			snprintf(groups, sizeof groups, "; groups %u-%u lie past its end and are not checked", c->ngroups,
+				 all - 1);
+		ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "the filesystem has %llu blocks but the source holds only %llu: "
+		       "it is truncated%s", (unsigned long long)sb->s_blocks_count, (unsigned long long)c->dev_blocks,
+		       groups);
+	}
+	if (c->ipg_fit < c->ipg)
+		ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "%u inodes per group of %u bytes do not fit in a group of %u "
+		       "blocks; only the first %u inodes of each group are checked", c->ipg, c->isize,
+		       sb->s_blocks_per_group, c->ipg_fit);
+	if (sb->s_inodes_count > c->ninodes)
+		ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "the superblock claims %u inodes, but the inode tables the source "
+		       "holds have room for %u; only those are checked", sb->s_inodes_count, c->ninodes);
+}
 
 void ck_super(struct ck *c)
 {
@@ -24,9 +49,10 @@ void ck_super(struct ck *c)
 	}
 	else if (!sb->csum_ok)
 		ck_note(c, SV_CK_SUPER, 0, 0, "the primary superblock fails its checksum");
-	if ((uint64_t)sb->s_inodes_per_group * c->ngroups != sb->s_inodes_count)
+	uint32_t ngroups = c->ngroups_claimed;    /* c->ngroups stops at the source's end */
+	if ((uint64_t)sb->s_inodes_per_group * ngroups != sb->s_inodes_count)
 		ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "inode count %u is not inodes per group (%u) times groups (%u)",
-		       sb->s_inodes_count, sb->s_inodes_per_group, c->ngroups);
+		       sb->s_inodes_count, sb->s_inodes_per_group, ngroups);
 	uint32_t want_first = c->bsize == 1024 && !c->bigalloc ? 1 : 0;
 	if (sb->s_first_data_block != want_first)
 		ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "first data block is %u; with %u-byte blocks it must be %u",
@@ -62,7 +88,7 @@ void ck_super(struct ck *c)
 		       sb->s_last_orphan);
 	if (sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_META_BG) {
 		uint32_t per = c->bsize / (c->is64 ? sb->s_desc_size : 32);
-		uint64_t desc_blocks = ((uint64_t)c->ngroups + per - 1) / per;
+		uint64_t desc_blocks = ((uint64_t)ngroups + per - 1) / per;
 		if (sb->s_first_meta_bg > desc_blocks)
 			ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "first_meta_bg %u is larger than the %llu descriptor blocks",
 			       sb->s_first_meta_bg, (unsigned long long)desc_blocks);
@@ -83,10 +109,7 @@ void ck_super(struct ck *c)
 			if (q[i] && (q[i] > sb->s_inodes_count || (q[i] < sb->s_first_ino && q[i] != 3 && q[i] != 4)))
 				ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "the %s quota inode number %u is invalid", qn[i], q[i]);
 	}
-	uint64_t dev_blocks = sv_fs_dev(c->fs)->size / c->bsize;
-	if (sb->s_blocks_count > dev_blocks)
-		ck_err(c, SV_CK_SUPER, 0, SV_NOBLOCK, "the filesystem has %llu blocks but the source holds only %llu: "
-		       "it is truncated", (unsigned long long)sb->s_blocks_count, (unsigned long long)dev_blocks);
+	ck_claims(c);
 
 	/* backups: e2fsck rewrites backups that differ from the primary, silently, so these are notes */
 	uint8_t raw[1024];
@@ -159,7 +182,7 @@ void ck_journal(struct ck *c)
 		if (recover)
 			ck_err(c, SV_CK_JOURNAL, 0, SV_NOBLOCK, "the superblock says the journal needs recovery, but "
 			       "the filesystem has no journal");
-		if (sb->s_journal_inum && sb->s_journal_inum <= c->ninodes && (c->istate[sb->s_journal_inum] & IS_USED) &&
+		if (sb->s_journal_inum && sb->s_journal_inum <= c->ninodes && (ck_state(c, sb->s_journal_inum) & IS_USED) &&
 		    sb->s_journal_inum < c->first_ino)
 			ck_err(c, SV_CK_JOURNAL, 0, SV_NOBLOCK, "the has_journal feature is off but inode %u is a journal",
 			       sb->s_journal_inum);

@@ -7,13 +7,51 @@
 
 #define EA_MAGIC 0xEA020000u
 
+/* EA blocks met so far, found by block number through an open-addressing hash of index + 1
+ * (a crafted image may give every inode its own block: a list would make pass 1 quadratic). */
+static size_t ea_slot(const struct ck *c, uint64_t blk)
+{
+	size_t h = (size_t)((blk * 0x9E3779B97F4A7C15ull) >> 20) & (c->eahcap - 1);
+	while (c->eahash[h] && c->eas[c->eahash[h] - 1].blk != blk)
+		h = (h + 1) & (c->eahcap - 1);
+	return h;
+}
+
 static struct ea_ent *ea_find(struct ck *c, uint64_t blk)
 {
-	/* a linear list: EA blocks are few, and most are met once (sorted insert would cost the same) */
-	for (size_t i = c->neas; i-- > 0;)
-		if (c->eas[i].blk == blk)
-			return &c->eas[i];
-	return NULL;
+	if (!c->eahcap)
+		return NULL;
+	size_t h = ea_slot(c, blk);
+	return c->eahash[h] ? &c->eas[c->eahash[h] - 1] : NULL;
+}
+
+/* A new entry for blk (not yet there); NULL when out of memory or past the cap. */
+static struct ea_ent *ea_add(struct ck *c, uint64_t blk)
+{
+	if (c->neas == c->capeas) {
+		size_t nc = c->capeas ? c->capeas * 2 : 64;
+		struct ea_ent *ne = nc <= (1u << 22) ? realloc(c->eas, nc * sizeof *ne) : NULL;
+		if (!ne)
+			return NULL;
+		c->eas = ne;
+		c->capeas = nc;
+	}
+	if ((c->neas + 1) * 2 > c->eahcap) {
+		size_t nc = c->eahcap ? c->eahcap * 2 : 128;
+		uint32_t *nh = calloc(nc, sizeof *nh);
+		if (!nh)
+			return NULL;
+		free(c->eahash);
+		c->eahash = nh;
+		c->eahcap = nc;
+		for (size_t i = 0; i < c->neas; i++)
+			c->eahash[ea_slot(c, c->eas[i].blk)] = (uint32_t)i + 1;
+	}
+	struct ea_ent *e = &c->eas[c->neas++];
+	memset(e, 0, sizeof *e);
+	e->blk = blk;
+	c->eahash[ea_slot(c, blk)] = (uint32_t)c->neas;
+	return e;
 }
 
 static uint32_t entry_hash(const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen)
@@ -100,17 +138,8 @@ void ck_xattr_block(struct ck *c, const struct sv_inode *in)
 			       (unsigned long long)blk);
 		return;
 	}
-	if (c->neas == c->capeas) {
-		size_t nc = c->capeas ? c->capeas * 2 : 64;
-		struct ea_ent *ne = nc <= (1u << 22) ? realloc(c->eas, nc * sizeof *ne) : NULL;
-		if (!ne)
-			return;
-		c->eas = ne;
-		c->capeas = nc;
-	}
-	e = &c->eas[c->neas++];
-	memset(e, 0, sizeof *e);
-	e->blk = blk;
+	if (!(e = ea_add(c, blk)))
+		return;
 	e->refs = 1;
 	e->first_ino = in->ino;
 	c->cur_ino = in->ino;

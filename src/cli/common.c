@@ -50,10 +50,19 @@ static bool parse_i64(const char *s, int64_t *out)
 	return true;
 }
 
+/* "--name=VALUE": the value, or NULL when a is not name followed by '='. */
+static const char *eq_value(const char *a, const char *name)
+{
+	size_t n = strlen(name);
+	return !strncmp(a, name, n) && a[n] == '=' ? a + n + 1 : NULL;
+}
+
 int cli_parse_src_opt(int argc, char **argv, int *i, struct cli_src_opts *o)
 {
 	const char *a = argv[*i];
 	const char *val = NULL;
+	/* the options that take a value, as "--opt VALUE" or (long ones) "--opt=VALUE"; anything
+	 * else that merely starts like one ("--partitionx") is not one of them */
 	bool needs = !strcmp(a, "-p") || !strcmp(a, "--partition") || !strcmp(a, "--offset") ||
 		     !strcmp(a, "--journal") || !strcmp(a, "--superblock") || !strcmp(a, "--block-size");
 	if (needs) {
@@ -62,11 +71,11 @@ int cli_parse_src_opt(int argc, char **argv, int *i, struct cli_src_opts *o)
 			return -1;
 		}
 		val = argv[++*i];
-	} else if (!strncmp(a, "--partition=", 12) || !strncmp(a, "--offset=", 9) || !strncmp(a, "--journal=", 10)) {
-		val = strchr(a, '=') + 1;
+	} else if (!(val = eq_value(a, "--partition")) && !(val = eq_value(a, "--offset"))) {
+		val = eq_value(a, "--journal");
 	}
 	int64_t n;
-	if (!strcmp(a, "-p") || !strncmp(a, "--partition", 11)) {
+	if (val && (!strcmp(a, "-p") || !strcmp(a, "--partition") || eq_value(a, "--partition"))) {
 		if (!parse_i64(val, &n) || n < 1 || n > 100000) {
 			fprintf(stderr, "salvage: partition number '%s' is not a positive number (see `salvage probe`)\n", val);
 			return -1;
@@ -74,7 +83,7 @@ int cli_parse_src_opt(int argc, char **argv, int *i, struct cli_src_opts *o)
 		o->partition = (int)n;
 		return 1;
 	}
-	if (!strncmp(a, "--offset", 8)) {
+	if (val && (!strcmp(a, "--offset") || eq_value(a, "--offset"))) {
 		uint64_t u;
 		if (!cli_parse_size(val, &u)) {
 			fprintf(stderr, "salvage: offset '%s' is not a byte count\n", val);
@@ -83,7 +92,7 @@ int cli_parse_src_opt(int argc, char **argv, int *i, struct cli_src_opts *o)
 		o->offset = (int64_t)u;
 		return 1;
 	}
-	if (!strncmp(a, "--journal", 9)) {
+	if (val && (!strcmp(a, "--journal") || eq_value(a, "--journal"))) {
 		o->journal = val;
 		return 1;
 	}

@@ -132,21 +132,49 @@ static void fd_close(struct sv_dev *d)
 
 static const struct sv_dev_ops fd_ops = { fd_read, fd_close };
 
+/* What a file that is not an image or a disk is, for the message refusing it. */
+static const char *kind_name(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+#ifdef S_ISSOCK
+	if (S_ISSOCK(m))
+		return "a socket";
+#endif
+	return "not a regular file or a device";
+}
+
 int sv_dev_open_path(const char *path, struct sv_dev **out, char *err, size_t errlen)
 {
-	/* O_RDONLY only: the source is never written. */
-	int fd = open(path, O_RDONLY | O_NOCTTY);
+	/* O_RDONLY only: the source is never written. O_NONBLOCK so that a FIFO (or a device that
+	 * waits for a carrier) cannot block the open; it is refused or cleared right after. */
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 		snprintf(err, errlen, "cannot open %s: %s%s", path, strerror(e),
-			 e == EACCES ? " (a device may need root or membership of the disk group)" : "");
+			 e == EACCES ? " (a device may need root or membership of the disk group)" :
+			 e == ENXIO ? " (a socket or a device that is not there; salvage reads image files and disks)" :
+			 "");
 		return e == ENOENT ? SV_ERR_NOTFOUND : SV_ERR_IO;
 	}
 	struct stat st;
-	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s is a directory, not an image file or a device", path);
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		close(fd);
+		return SV_ERR_IO;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		snprintf(err, errlen, "%s is %s; salvage reads image files and disks", path, kind_name(st.st_mode));
 		close(fd);
 		return SV_ERR_INVAL;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		close(fd);
+		return SV_ERR_IO;
 	}
 	struct fd_dev *f = calloc(1, sizeof *f);
 	if (!f) {
