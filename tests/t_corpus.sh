@@ -15,7 +15,7 @@ TESTS=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$TESTS")
 : "${SALVAGE:=$REPO/salvage}"
 : "${WORK:=$TESTS/work}"
-CORPUS="$(dirname "$REPO")/shared/corpus/e2fsprogs"
+CORPUS=${CORPUS:-"$(dirname "$REPO")/shared/corpus/e2fsprogs"}
 BIN=${SALVAGE_SAN:-$SALVAGE}
 T=${CORPUS_TIMEOUT:-20}
 
