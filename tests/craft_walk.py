@@ -7,6 +7,9 @@ Subcommands (each small; the shell test strings them together):
                                     file "bottom" ("bottom of the chain\\n"); FILES extra files per level
   depth DIR                         print the number of directory levels below DIR (one subdirectory per
                                     level, followed with dir fds) and the bottom file's content
+  chaincmp A B                      walk two such chains side by side: "N same" when every level has the
+                                    same name, mode and mtime (seconds), else the first difference
+  linked DIR                        "linked" when the top's f0 and the bottom's "hardlink" are one inode
   links IMG N                       set i_links_count = N on every regular-file inode whose count is 1
                                     (their other links never turn up: the walker keeps them all)
   dupname IMG A B                   two entries of one directory, A (a symlink) and B (a directory), both
@@ -45,8 +48,8 @@ def count_depth(top):
     fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
     n = 0
     while True:
-        subs = [e for e in os.listdir(fd)
-                if os.stat(e, dir_fd=fd, follow_symlinks=False).st_mode & 0o170000 == 0o040000]
+        subs = [e for e in os.listdir(fd) if e != "lost+found" and
+                os.stat(e, dir_fd=fd, follow_symlinks=False).st_mode & 0o170000 == 0o040000]
         if len(subs) != 1:
             break
         nfd = os.open(subs[0], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
@@ -62,6 +65,54 @@ def count_depth(top):
         pass
     os.close(fd)
     return n, content
+
+
+def linked(top):
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    first = os.stat("f0", dir_fd=fd, follow_symlinks=False)
+    while True:
+        subs = [e for e in os.listdir(fd) if e != "lost+found" and
+                os.stat(e, dir_fd=fd, follow_symlinks=False).st_mode & 0o170000 == 0o040000]
+        if len(subs) != 1:
+            break
+        nfd = os.open(subs[0], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    try:
+        last = os.stat("hardlink", dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        return "no hardlink at the bottom"
+    finally:
+        os.close(fd)
+    return "linked" if (first.st_dev, first.st_ino) == (last.st_dev, last.st_ino) else "not linked"
+
+
+def chain_cmp(a, b):
+    fa = os.open(a, os.O_RDONLY | os.O_DIRECTORY)
+    fb = os.open(b, os.O_RDONLY | os.O_DIRECTORY)
+    n = 0
+    while True:
+        subs = sorted(e for e in os.listdir(fa) if e != "lost+found" and
+                      os.stat(e, dir_fd=fa, follow_symlinks=False).st_mode & 0o170000 == 0o040000)
+        if len(subs) != 1:
+            break
+        sa = os.stat(subs[0], dir_fd=fa, follow_symlinks=False)
+        try:
+            sb = os.stat(subs[0], dir_fd=fb, follow_symlinks=False)
+        except OSError as e:
+            return "level %d: %s" % (n + 1, e)
+        # mke2fs -d keeps whole seconds only
+        if (sa.st_mode, int(sa.st_mtime)) != (sb.st_mode, int(sb.st_mtime)):
+            return "level %d: mode/mtime %o/%d, copy %o/%d" % (n + 1, sa.st_mode, sa.st_mtime, sb.st_mode, sb.st_mtime)
+        na = os.open(subs[0], os.O_RDONLY | os.O_DIRECTORY, dir_fd=fa)
+        nb = os.open(subs[0], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fb)
+        os.close(fa)
+        os.close(fb)
+        fa, fb = na, nb
+        n += 1
+    os.close(fa)
+    os.close(fb)
+    return "%d same" % n
 
 
 class Image:
@@ -102,6 +153,8 @@ def set_links(img, n):
     im = Image(img)
     done = 0
     for ino, off in im.inodes():
+        if ino < 11:
+            continue  # reserved inodes (the resize inode is a regular file)
         mode, = struct.unpack_from("<H", im.b, off)
         links, = struct.unpack_from("<H", im.b, off + 26)
         if mode & 0o170000 == 0o100000 and links == 1:
@@ -158,6 +211,10 @@ def main(argv):
     elif cmd == "depth":
         n, content = count_depth(argv[2])
         print(n, content.decode(errors="replace").strip())
+    elif cmd == "linked":
+        print(linked(argv[2]))
+    elif cmd == "chaincmp":
+        print(chain_cmp(argv[2], argv[3]))
     elif cmd == "links":
         print(set_links(argv[2], int(argv[3])))
     elif cmd == "dupname":

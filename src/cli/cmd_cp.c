@@ -166,7 +166,7 @@ int cmd_cp(int argc, char **argv)
 		fprintf(stderr, "salvage cp: %s\n", err);
 		status = cs == SV_ERR_NOMEM ? EXIT_UNREADABLE : EXIT_DAMAGED;
 	}
-	if (st.failed || notes.count[SV_NOTE_EXISTS] || notes.count[SV_NOTE_WRITE])
+	if (st.failed || notes.count[SV_NOTE_EXISTS] || notes.count[SV_NOTE_WRITE] || notes.count[SV_NOTE_SOURCE])
 		status = status == EXIT_DONE ? EXIT_DAMAGED : status;
 	char sz[32];
 	if (tty)

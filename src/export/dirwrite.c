@@ -106,7 +106,6 @@ static bool is_protected(struct cp *c, const struct sv_walk_entry *e, int dirfd,
 		return false;
 	for (size_t i = 0; i < c->o->nprotect; i++) {
 		if (c->o->protect[i].dev == (uint64_t)sb.st_dev && c->o->protect[i].ino == (uint64_t)sb.st_ino) {
-			c->st->failed++;
 			note(c, SV_NOTE_SOURCE, e->path, "not copied: %s%s%s is the source being read; it is never "
 			     "replaced (copy to another place)", c->target, e->rel_len ? "/" : "", e->rel);
 			return true;
