@@ -5,6 +5,7 @@
 #   source-safe      cp --force never replaces the source image (DEST is it, or holds it)
 #   links-rss        1000 levels of 250-byte names, 4000 files whose other link never turns up
 #   deep             5000 levels of 200-byte names: ls -R, du, cp to the full depth, tar round trip
+#   repeated-file    one inode under 61 names with a link count of 1: its content is written once
 #   empty-name       an entry with an empty name is saved under a made-up name, with a report
 # Images are built with mke2fs -d and edited by tests/craft_walk.py. Prints PASS/FAIL/SKIP lines.
 set -u
@@ -226,6 +227,25 @@ PY
 	rm -f "$T/dt.tar"
 else
 	skip deep-tar "could not build the image"
+fi
+
+# ---- repeated-file: 60 more names for a 1 MiB file whose link count says 1 ----
+mkdir -p "$T/rf"
+head -c 1048576 /dev/urandom >"$T/rf/big"
+for i in $(seq 1 60); do echo "ln /big /l$i"; done >"$T/rf.cmds"
+if $MKFS -d "$T/rf" "$T/rf.img" 8M >/dev/null 2>&1 && debugfs -w -f "$T/rf.cmds" "$T/rf.img" >/dev/null 2>&1 &&
+	debugfs -R "ls /" "$T/rf.img" 2>/dev/null | grep -q ' l60 '; then
+	"$SALVAGE" cp "$T/rf.img:/" "$T/rf.cp" 2>"$T/rf.cp.err"
+	rc=$?
+	kb=$(du -sk "$T/rf.cp" | cut -f1)
+	n=$(grep -c "already saved under another name" "$T/rf.cp.err")
+	if [ "$rc" = 1 ] && [ "$kb" -lt 2048 ] && [ "$n" = 60 ] && cmp -s "$T/rf/big" "$T/rf.cp/big"; then pass repeated-file-cp
+	else fail repeated-file-cp "exit $rc, $kb KiB written, $n reports"; fi
+	bytes=$("$SALVAGE" tar "$T/rf.img:/" 2>/dev/null | wc -c)
+	if [ "$bytes" -lt 2097152 ]; then pass repeated-file-tar
+	else fail repeated-file-tar "a $bytes-byte archive of an 8 MiB image"; fi
+else
+	skip repeated-file "could not build the image"
 fi
 
 # ---- empty-name: an entry whose name length is 0 (needs the reader to pass it on: src/ext/dir.c) ----

@@ -112,12 +112,14 @@ struct sv_walk_opts {
  * first, each directory's entries in disk order (read with sv_dirlist_read: names made safe and
  * unique). Entries that point at a directory on the current path are reported (SV_PB_LOOP) and
  * skipped. Each directory inode is entered once: a second name for one already entered is
- * reported (both paths) and sent as an empty directory (repeat set). Inodes that cannot be read
- * are reported and skipped. Encrypted directories are sent (ENTER/LEAVE) but their entries are
+ * reported (both paths) and sent as an empty directory (repeat set). Any other inode is produced
+ * once per name its link count allows: a name beyond that count is reported and skipped (so no
+ * content is written twice without a hard link). Inodes that cannot be read are reported and
+ * skipped. Encrypted directories are sent (ENTER/LEAVE) but their entries are
  * not listed (SV_PB_ENCRYPTED). The walk is iterative: memory is the listings of the directories
  * on the current path, one small record per directory entered and per multiply-linked inode
- * whose links were not all seen (the name of one link, never a whole path); the entries read in
- * all are bounded by the device's size. Returns SV_OK, a negative status from the callback,
+ * whose links were not all seen (the name of one link, never a whole path), a bit per inode
+ * produced; the entries read in all are bounded by the device's size. Returns SV_OK, a negative status from the callback,
  * SV_ERR_NOMEM, or the root's read error. */
 int sv_walk(struct sv_fs *fs, uint32_t ino, const char *path, const struct sv_walk_opts *o, sv_walk_fn fn,
 	    void *ctx);

@@ -101,6 +101,44 @@ static void links_free(struct links *l)
 	free(l->t);
 }
 
+/* ---- inodes already produced: a bitmap in 4 KiB pages, allocated where inodes are met ---- */
+#define SEEN_PAGE_BITS 15   /* 32768 inodes per page */
+struct seen {
+	uint64_t **page;
+	size_t n;
+};
+
+static bool seen_test(const struct seen *s, uint32_t ino)
+{
+	size_t p = ino >> SEEN_PAGE_BITS, b = ino & ((1u << SEEN_PAGE_BITS) - 1);
+	return p < s->n && s->page[p] && (s->page[p][b / 64] >> (b % 64) & 1);
+}
+
+static int seen_set(struct seen *s, uint32_t ino)
+{
+	size_t p = ino >> SEEN_PAGE_BITS, b = ino & ((1u << SEEN_PAGE_BITS) - 1);
+	if (p >= s->n) {
+		size_t n = p + 1;
+		uint64_t **np = realloc(s->page, n * sizeof *np);
+		if (!np)
+			return SV_ERR_NOMEM;
+		memset(np + s->n, 0, (n - s->n) * sizeof *np);
+		s->page = np;
+		s->n = n;
+	}
+	if (!s->page[p] && !(s->page[p] = calloc((1u << SEEN_PAGE_BITS) / 64, sizeof(uint64_t))))
+		return SV_ERR_NOMEM;
+	s->page[p][b / 64] |= (uint64_t)1 << (b % 64);
+	return SV_OK;
+}
+
+static void seen_free(struct seen *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->page[i]);
+	free(s->page);
+}
+
 /* ---- the walk ---- */
 struct frame {
 	struct sv_dirlist list;   /* the directory's entries */
@@ -127,6 +165,7 @@ struct walk {
 	size_t nfr, frcap;
 	struct sv_inode *in;      /* scratch inode for the entry being visited */
 	struct links links;
+	struct seen files;        /* non-directory inodes produced, so none is produced twice */
 	struct sv_inomap dirs;    /* directory inode -> path tree node (| ON_PATH) */
 	struct sv_pathtree tree;
 	char *tmp;                /* a rebuilt path (link_rel, messages) */
@@ -299,10 +338,19 @@ static int visit_file(struct walk *w, unsigned depth, uint32_t ino, size_t name_
 	if (multi && (lr = link_find(&w->links, ino))) {
 		if (!(e.link_rel = rebuild(w, lr->dir, lr->name, lr->len)))
 			return SV_ERR_NOMEM;
+	} else if (depth > 0 && w->track_links && seen_test(&w->files, ino)) {
+		/* More names than the link count says: producing it again would let a small image write
+		 * the same content without end. */
+		sv_report(w->rep, SV_PB_DIR, ino, SV_NOBLOCK,
+			  "inode %u was already saved under another name, and its link count (%u) says it has no "
+			  "more names; this entry is skipped", ino, in->links_count);
+		return SV_OK;
 	}
 	int r = w->fn(w->ctx, SV_WALK_FILE, &e);
 	if (r < 0)
 		return r;
+	if (r == 0 && depth > 0 && w->track_links && seen_set(&w->files, ino) != SV_OK)
+		return SV_ERR_NOMEM;
 	if (lr) {
 		if (--lr->left == 0)
 			link_del(&w->links, lr);
@@ -413,6 +461,7 @@ int sv_walk(struct sv_fs *fs, uint32_t ino, const char *path, const struct sv_wa
 		st = step(&w);
 	w.rep->path = saved_path;
 	links_free(&w.links);
+	seen_free(&w.files);
 	for (size_t i = 0; i < w.frcap; i++)
 		sv_dirlist_free(&w.fr[i].list);
 	free(w.fr);
