@@ -221,7 +221,7 @@ static bool descend(struct lswalk *w)
 		if (seen)
 			continue;
 		uint32_t node = sv_pathtree_add(&w->tree, f->node, sv_dirlist_name(&f->l, i), f->l.v[i].name_len);
-		if (node == SV_PATHTREE_NONE || sv_inomap_put(&w->dirs, ino, node | LS_ON_PATH) != SV_OK) {
+		if (node >= LS_ON_PATH || sv_inomap_put(&w->dirs, ino, node | LS_ON_PATH) != SV_OK) {
 			fprintf(stderr, "salvage: out of memory listing %s\n", w->path);
 			return false;
 		}

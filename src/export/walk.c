@@ -322,7 +322,7 @@ static int visit_dir(struct walk *w, unsigned depth, uint32_t ino, size_t name_o
 	uint32_t parent = depth ? w->fr[w->nfr - 1].node : 0;
 	uint32_t node = depth ? sv_pathtree_add(&w->tree, parent, w->path + name_off, w->len - name_off)
 			      : sv_pathtree_add(&w->tree, 0, "", 0);
-	if (node == SV_PATHTREE_NONE || sv_inomap_put(&w->dirs, ino, node | ON_PATH) != SV_OK ||
+	if (node >= ON_PATH || sv_inomap_put(&w->dirs, ino, node | ON_PATH) != SV_OK ||
 	    push_frame(w, name_off, node) != SV_OK)
 		return SV_ERR_NOMEM;
 	return list_top(w);
