@@ -3,6 +3,7 @@
 #include "../export/export.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -146,6 +147,15 @@ int cmd_cp(int argc, char **argv)
 		co.progress = show_progress;
 		co.progress_ctx = &m;
 	}
+	/* The source image (or device) and an external journal are never replaced, even when DEST is
+	 * one of them or holds one under a name the copy also has. */
+	struct sv_file_id prot[2];
+	struct stat sb;
+	if (stat(s.source, &sb) == 0)
+		prot[co.nprotect++] = (struct sv_file_id){ (uint64_t)sb.st_dev, (uint64_t)sb.st_ino };
+	if (so.journal && stat(so.journal, &sb) == 0)
+		prot[co.nprotect++] = (struct sv_file_id){ (uint64_t)sb.st_dev, (uint64_t)sb.st_ino };
+	co.protect = prot;
 	struct sv_export_stats st;
 	char err[512] = "";
 	int cs = sv_cp(s.fs, ino, s.path, pos[1], &co, &st, err, sizeof err);
@@ -156,7 +166,7 @@ int cmd_cp(int argc, char **argv)
 		fprintf(stderr, "salvage cp: %s\n", err);
 		status = cs == SV_ERR_NOMEM ? EXIT_UNREADABLE : EXIT_DAMAGED;
 	}
-	if (st.failed || notes.count[SV_NOTE_EXISTS] || notes.count[SV_NOTE_WRITE])
+	if (st.failed || notes.count[SV_NOTE_EXISTS] || notes.count[SV_NOTE_WRITE] || notes.count[SV_NOTE_SOURCE])
 		status = status == EXIT_DONE ? EXIT_DAMAGED : status;
 	char sz[32];
 	if (tty)
@@ -173,6 +183,9 @@ int cmd_cp(int argc, char **argv)
 	if (notes.count[SV_NOTE_EXISTS])
 		fprintf(stderr, "salvage cp: %lu entries not copied because they already exist in %s; --force "
 			"replaces them\n", notes.count[SV_NOTE_EXISTS], pos[1]);
+	if (notes.count[SV_NOTE_SOURCE])
+		fprintf(stderr, "salvage cp: %lu entries not copied because they would replace the source itself\n",
+			notes.count[SV_NOTE_SOURCE]);
 	if (st.failed || notes.count[SV_NOTE_WRITE])
 		fprintf(stderr, "salvage cp: %llu entries could not be copied completely (see the messages above)\n",
 			(unsigned long long)(st.failed + notes.count[SV_NOTE_WRITE]));

@@ -1,5 +1,6 @@
 /* cmd_du.c: `salvage du SOURCE[:PATH]`: how big each subtree is, before anyone copies it.
- * Sizes are summed on the way back up the walk, so memory is one counter per level. */
+ * Sizes are summed on the way back up the walk, so memory is one counter per level; the walk
+ * enters each directory once, so a directory with two names is counted once. */
 #include "cli.h"
 #include "../export/export.h"
 #include <errno.h>
@@ -85,7 +86,8 @@ static int du_entry(void *ctx, int ev, const struct sv_walk_entry *e)
 			d->lv = l;
 			d->nlv = n;
 		}
-		d->lv[e->depth] = (struct acc){ in->size, in->blocks * 512, 0, 1 };
+		/* a second name of a directory counted elsewhere adds nothing (it is sent empty) */
+		d->lv[e->depth] = e->repeat ? (struct acc){ 0, 0, 0, 0 } : (struct acc){ in->size, in->blocks * 512, 0, 1 };
 		return 0;
 	}
 	if (ev == SV_WALK_LEAVE) {

@@ -1,59 +1,9 @@
 /* cmd_ls.c: `salvage ls`, `salvage stat`, `salvage cat`: looking at files without copying them. */
 #include "cli.h"
+#include "../export/export.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct ent {
-	uint32_t ino;
-	uint8_t type;
-	char *name;
-	uint16_t len;
-};
-
-struct entlist {
-	struct ent *v;
-	size_t n, cap;
-	bool nomem;
-};
-
-static int collect(void *ctx, const struct sv_dirent *de)
-{
-	struct entlist *l = ctx;
-	if ((de->name_len == 1 && de->name[0] == '.') || (de->name_len == 2 && !memcmp(de->name, "..", 2)))
-		return 0;
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 64;
-		struct ent *nv = realloc(l->v, nc * sizeof *nv);
-		if (!nv) {
-			l->nomem = true;
-			return 1;
-		}
-		l->v = nv;
-		l->cap = nc;
-	}
-	char *nm = malloc(de->name_len + 1u);
-	if (!nm) {
-		l->nomem = true;
-		return 1;
-	}
-	memcpy(nm, de->name, de->name_len + 1u);
-	l->v[l->n++] = (struct ent){ de->ino, de->file_type, nm, de->name_len };
-	return 0;
-}
-
-static int ent_cmp(const void *a, const void *b)
-{
-	const struct ent *x = a, *y = b;
-	return strcmp(x->name, y->name);
-}
-
-static void entlist_free(struct entlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i].name);
-	free(l->v);
-}
 
 struct ls_opts {
 	bool lng, rec, json, all_inodes;
@@ -119,57 +69,192 @@ static void print_entry(struct cli_src *s, struct ls_opts *lo, const char *dir, 
 	printf("\n");
 }
 
-/* List directory dir_ino (path shown as dir); recurse with -R. depth bounds recursion; the inode
- * numbers on the current path are kept to refuse cycles. */
-static void list_dir(struct cli_src *s, struct ls_opts *lo, const char *dir, uint32_t dir_ino,
-		     const struct sv_inode *din, uint32_t *stack, int depth)
+/* ls -R walks iteratively: one frame per directory on the current path, holding its entries
+ * (names made safe and unique by sv_dirlist_read) in name order. Each directory inode is listed
+ * once: a second name for it is reported with the first, never listed again. */
+struct lsframe {
+	struct sv_dirlist l;
+	size_t *order;           /* entry indices sorted by name */
+	size_t next;             /* the next entry (in order) to consider for descent */
+	size_t plen;             /* length of this directory's path in lw.path */
+	uint32_t node;           /* its path tree node */
+	uint32_t ino;
+};
+
+struct lswalk {
+	struct cli_src *s;
+	struct ls_opts *lo;
+	char *path;              /* the current directory's path */
+	size_t len, cap;
+	struct lsframe *fr;
+	size_t n, frcap;
+	struct sv_inomap dirs;   /* directory inode -> path tree node | LS_ON_PATH */
+	struct sv_pathtree tree;
+	char *tmp;
+	size_t tmpcap;
+	uint64_t budget;         /* directory entry bytes still allowed (the device's size) */
+	bool budget_noted;
+};
+#define LS_ON_PATH 0x80000000u
+
+static const struct sv_dirlist *sort_list;
+static int order_cmp(const void *a, const void *b)
 {
-	struct entlist l = { 0 };
-	s->report.path = dir;
-	sv_dir_iterate(s->fs, din, collect, &l);
+	return strcmp(sv_dirlist_name(sort_list, *(const size_t *)a), sv_dirlist_name(sort_list, *(const size_t *)b));
+}
+
+static bool path_set(struct lswalk *w, size_t len, const char *name, size_t nlen)
+{
+	bool slash = len && w->path[len - 1] != '/';
+	size_t need = len + slash + nlen + 1;
+	if (need > w->cap) {
+		size_t nc = w->cap ? w->cap : 256;
+		while (nc < need)
+			nc *= 2;
+		char *p = realloc(w->path, nc);
+		if (!p)
+			return false;
+		w->path = p;
+		w->cap = nc;
+	}
+	w->len = len;
+	if (slash)
+		w->path[w->len++] = '/';
+	memcpy(w->path + w->len, name, nlen);
+	w->len += nlen;
+	w->path[w->len] = 0;
+	return true;
+}
+
+/* Read and print the directory din (path in w->path) into a new frame. */
+static bool list_push(struct lswalk *w, const struct sv_inode *din, uint32_t node)
+{
+	struct cli_src *s = w->s;
+	struct ls_opts *lo = w->lo;
+	if (w->n == w->frcap) {
+		size_t nc = w->frcap ? w->frcap * 2 : 16;
+		struct lsframe *f = realloc(w->fr, nc * sizeof *f);
+		if (!f)
+			return false;
+		w->fr = f;
+		w->frcap = nc;
+	}
+	struct lsframe *f = &w->fr[w->n];
+	memset(f, 0, sizeof *f);
+	f->plen = w->len;
+	f->node = node;
+	f->ino = din->ino;
+	s->report.path = w->path;
+	int st = sv_dirlist_read(s->fs, din, w->path, &w->budget, &f->l);
+	if (st == SV_ERR_STOP && !w->budget_noted) {
+		w->budget_noted = true;
+		sv_report(&s->report, SV_PB_LOOP, din->ino, SV_NOBLOCK,
+			  "the directories list more entries than the device has room for (directory blocks used "
+			  "over and over); no more entries are read from here on");
+	}
 	s->report.path = NULL;
-	if (l.nomem)
-		fprintf(stderr, "salvage: out of memory listing %s\n", dir);
-	if (l.n)
-		qsort(l.v, l.n, sizeof *l.v, ent_cmp);
+	if (st == SV_ERR_NOMEM || (f->l.n && !(f->order = malloc(f->l.n * sizeof *f->order)))) {
+		fprintf(stderr, "salvage: out of memory listing %s\n", w->path);
+		sv_dirlist_free(&f->l);
+		free(f->order);
+		return false;
+	}
+	for (size_t i = 0; i < f->l.n; i++)
+		f->order[i] = i;
+	sort_list = &f->l;
+	if (f->l.n)
+		qsort(f->order, f->l.n, sizeof *f->order, order_cmp);
+	w->n++;
 	if (lo->rec && !lo->json)
-		printf("%s:\n", dir);
+		printf("%s:\n", w->path);
 	if ((din->flags & EXT4_ENCRYPT_FL) && !lo->json)
 		printf("(encrypted directory: names below are stored ciphertext, shown escaped)\n");
-	for (size_t i = 0; i < l.n; i++) {
+	for (size_t k = 0; k < f->l.n; k++) {
+		size_t i = f->order[k];
 		struct sv_inode in;
-		int st = sv_inode_read(s->fs, l.v[i].ino, &in);
-		print_entry(s, lo, dir, l.v[i].name, l.v[i].len, l.v[i].ino, &in, st == SV_OK || st == SV_ERR_CSUM);
+		int rs = sv_inode_read(s->fs, f->l.v[i].ino, &in);
+		print_entry(s, lo, w->path, sv_dirlist_name(&f->l, i), f->l.v[i].name_len, f->l.v[i].ino, &in,
+			    rs == SV_OK || rs == SV_ERR_CSUM);
 	}
-	if (lo->rec) {
-		stack[depth] = dir_ino;
-		for (size_t i = 0; i < l.n; i++) {
-			struct sv_inode in;
-			int st = sv_inode_read(s->fs, l.v[i].ino, &in);
-			if ((st != SV_OK && st != SV_ERR_CSUM) || (in.mode & SV_IFMT) != SV_IFDIR)
-				continue;
-			bool loop = false;
-			for (int k = 0; k <= depth; k++)
-				loop |= stack[k] == l.v[i].ino;
-			size_t dl = strlen(dir);
-			char *sub = malloc(dl + l.v[i].len + 2);
-			if (!sub)
-				continue;
-			sprintf(sub, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", l.v[i].name);
-			if (loop || depth + 1 >= 4096) {
-				s->report.path = sub;
-				sv_report(&s->report, SV_PB_LOOP, l.v[i].ino, SV_NOBLOCK,
-					  "directory inode %u is its own ancestor (a directory cycle); not descending", l.v[i].ino);
-				s->report.path = NULL;
-			} else {
-				if (!lo->json)
-					printf("\n");
-				list_dir(s, lo, sub, l.v[i].ino, &in, stack, depth + 1);
-			}
-			free(sub);
+	return true;
+}
+
+static void list_pop(struct lswalk *w)
+{
+	struct lsframe *f = &w->fr[--w->n];
+	uint32_t *v = sv_inomap_get(&w->dirs, f->ino);
+	if (v)
+		*v &= ~LS_ON_PATH;
+	sv_dirlist_free(&f->l);
+	free(f->order);
+}
+
+/* The next subdirectory of the top frame: listed and pushed, or reported when it was already
+ * listed (or is an ancestor). False when the top frame has none left. */
+static bool descend(struct lswalk *w)
+{
+	struct cli_src *s = w->s;
+	struct lsframe *f = &w->fr[w->n - 1];
+	while (f->next < f->l.n) {
+		size_t i = f->order[f->next++];
+		uint32_t ino = f->l.v[i].ino;
+		struct sv_inode in;
+		int st = sv_inode_read(s->fs, ino, &in);
+		if ((st != SV_OK && st != SV_ERR_CSUM) || (in.mode & SV_IFMT) != SV_IFDIR)
+			continue;
+		if (!path_set(w, f->plen, sv_dirlist_name(&f->l, i), f->l.v[i].name_len))
+			continue;
+		uint32_t *seen = sv_inomap_get(&w->dirs, ino);
+		s->report.path = w->path;
+		if (seen && (*seen & LS_ON_PATH)) {
+			sv_report(&s->report, SV_PB_LOOP, ino, SV_NOBLOCK,
+				  "directory inode %u is its own ancestor (a directory cycle); not descending", ino);
+		} else if (seen) {
+			size_t rl = 0;
+			bool ok = sv_pathtree_rel(&w->tree, *seen, &w->tmp, &w->tmpcap, &rl) == SV_OK;
+			sv_report(&s->report, SV_PB_LOOP, ino, SV_NOBLOCK,
+				  "directory inode %u has a second name here; it is listed under its first name, "
+				  "%s%s%.150s, and not again", ino, w->s->path,
+				  ok && rl && w->s->path[strlen(w->s->path) - 1] != '/' ? "/" : "", ok ? w->tmp : "?");
+		}
+		s->report.path = NULL;
+		if (seen)
+			continue;
+		uint32_t node = sv_pathtree_add(&w->tree, f->node, sv_dirlist_name(&f->l, i), f->l.v[i].name_len);
+		if (node >= LS_ON_PATH || sv_inomap_put(&w->dirs, ino, node | LS_ON_PATH) != SV_OK) {
+			fprintf(stderr, "salvage: out of memory listing %s\n", w->path);
+			return false;
+		}
+		if (!w->lo->json)
+			printf("\n");
+		return list_push(w, &in, node);
+	}
+	return false;
+}
+
+/* List directory din at path dir; with -R, everything below it too. */
+static void list_tree(struct cli_src *s, struct ls_opts *lo, const char *dir, const struct sv_inode *din)
+{
+	struct lswalk w;
+	memset(&w, 0, sizeof w);
+	w.s = s;
+	w.lo = lo;
+	w.budget = sv_fs_dev(s->fs)->size + 65536;
+	uint32_t root = sv_pathtree_add(&w.tree, 0, "", 0);
+	if (root != SV_PATHTREE_NONE && path_set(&w, 0, dir, strlen(dir)) &&
+	    sv_inomap_put(&w.dirs, din->ino, root | LS_ON_PATH) == SV_OK && list_push(&w, din, root)) {
+		while (lo->rec && w.n) {
+			if (!descend(&w))
+				list_pop(&w);
 		}
 	}
-	entlist_free(&l);
+	while (w.n)
+		list_pop(&w);
+	free(w.fr);
+	free(w.path);
+	free(w.tmp);
+	sv_inomap_free(&w.dirs);
+	sv_pathtree_free(&w.tree);
 }
 
 static void ls_help(void)
@@ -224,10 +309,7 @@ int cmd_ls(int argc, char **argv)
 		if (lo.json)
 			printf("[");
 		if ((in.mode & SV_IFMT) == SV_IFDIR) {
-			uint32_t *stack = malloc(4096 * sizeof *stack);
-			if (stack)
-				list_dir(&s, &lo, s.path, ino, &in, stack, 0);
-			free(stack);
+			list_tree(&s, &lo, s.path, &in);
 		} else {
 			const char *base = strrchr(s.path, '/');
 			base = base ? base + 1 : s.path;

@@ -2,7 +2,10 @@
  * written), symlinks never followed, hard links as hard links, owner, mode, times to the
  * nanosecond and extended attributes; directories get their metadata after their content.
  * Every file is created with O_EXCL (after unlinking the old one under --force), so nothing
- * outside the destination is ever written through a symlink that was already there. */
+ * outside the destination is ever written through a symlink that was already there, and every
+ * entry is reached from its parent directory's fd by one name (openat with O_NOFOLLOW), so paths
+ * never grow past PATH_MAX and no symlink is followed on the way. Nothing that is the source
+ * itself (sv_cp_opts.protect) is ever unlinked. */
 #include "internal.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -26,11 +29,17 @@
 #endif
 
 #define CHUNK (1u << 20)    /* bytes read from the source at once */
-#define FD_LEVELS 200       /* directory levels that keep an open fd; deeper ones use relative paths */
+#define FD_LEVELS 64        /* open directory fds: the last this many levels of the current path */
+#define LINK_FAST 2048      /* hard link targets shorter than this are linked by their rel path */
 
+/* One directory level of the current path. Its fd is open while it is within FD_LEVELS of the
+ * deepest level; a closed one is reopened through ".." of its child on the way back up, and
+ * (dev, ino) proves the reopened directory is the one created. */
 struct level {
 	int fd;                 /* open directory, or -1 */
 	size_t rel_len;         /* length of the directory's rel path */
+	dev_t dev;
+	ino_t ino;
 };
 
 struct cp {
@@ -77,23 +86,43 @@ static void write_failed(struct cp *c, const struct sv_walk_entry *e, const char
 	     what, c->target, e->rel_len ? "/" : "", e->rel, strerror(err));
 }
 
-/* Directory fd and name to reach entry e with the *at() calls: the nearest ancestor with an open
- * fd and the rest of the rel path. The root entry is reached from the working directory. */
+/* Directory fd and name to reach entry e with the *at() calls: its parent's fd (always open: see
+ * struct level) and its own name. The root entry is reached from the working directory. */
 static int at_of(struct cp *c, const struct sv_walk_entry *e, const char **name)
 {
-	if (e->depth == 0) {
+	if (e->depth == 0 || e->depth > c->nlv || c->lv[e->depth - 1].fd < 0) {
 		*name = c->target;
-		return AT_FDCWD;
+		return e->depth == 0 ? AT_FDCWD : -1;
 	}
-	for (size_t k = e->depth; k-- > 0;) {
-		if (k < c->nlv && c->lv[k].fd >= 0) {
-			size_t off = c->lv[k].rel_len ? c->lv[k].rel_len + 1 : 0;
-			*name = e->rel + off;
-			return c->lv[k].fd;
+	*name = e->name;
+	return c->lv[e->depth - 1].fd;
+}
+
+/* True (and noted) when dirfd/name is one of the files cp must never replace: the source. */
+static bool is_protected(struct cp *c, const struct sv_walk_entry *e, int dirfd, const char *name)
+{
+	struct stat sb;
+	if (!c->o->nprotect || fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return false;
+	for (size_t i = 0; i < c->o->nprotect; i++) {
+		if (c->o->protect[i].dev == (uint64_t)sb.st_dev && c->o->protect[i].ino == (uint64_t)sb.st_ino) {
+			note(c, SV_NOTE_SOURCE, e->path, "not copied: %s%s%s is the source being read; it is never "
+			     "replaced (copy to another place)", c->target, e->rel_len ? "/" : "", e->rel);
+			return true;
 		}
 	}
-	*name = c->target;  /* not reached: level 0 always has an fd */
-	return AT_FDCWD;
+	return false;
+}
+
+/* Remove an old entry before replacing it under --force; never the source. -1 with errno (EPERM
+ * for the source, after its note). */
+static int remove_old(struct cp *c, const struct sv_walk_entry *e, int dirfd, const char *name)
+{
+	if (is_protected(c, e, dirfd, name)) {
+		errno = EPERM;
+		return -1;
+	}
+	return unlinkat(dirfd, name, 0);
 }
 
 /* target + "/" + rel, for the calls that take only a path (lsetxattr). NULL when too long. */
@@ -161,11 +190,14 @@ static void copy_xattrs(struct cp *c, const struct sv_walk_entry *e, int fd, int
 	    e->in->extra_isize == 0)
 		return;
 	struct xctx xc = { c, e, fd, NULL };
+	char viafd[64 + NAME_MAX];
 	if (fd < 0) {
-		(void)dirfd;
-		(void)name;
 		if (!(xc.path = full_path(c, e)))
 			return;
+		/* Past PATH_MAX only a short path through the parent's fd reaches it (Linux: /proc). */
+		if (strlen(xc.path) >= PATH_MAX && dirfd >= 0 &&
+		    (size_t)snprintf(viafd, sizeof viafd, "/proc/self/fd/%d/%s", dirfd, name) < sizeof viafd)
+			xc.path = viafd;
 	}
 	sv_xattr_iterate(c->fs, e->in, set_one_xattr, &xc);
 }
@@ -304,7 +336,7 @@ static int create_file(struct cp *c, const struct sv_walk_entry *e, int dirfd, c
 			errno = EEXIST;
 			return -1;
 		}
-		if (unlinkat(dirfd, name, 0) != 0)
+		if (remove_old(c, e, dirfd, name) != 0)
 			return -1;
 	}
 	return -1;
@@ -330,7 +362,7 @@ static int copy_reg(struct cp *c, const struct sv_walk_entry *e, int dirfd, cons
 	if (fd < 0) {
 		if (errno == EEXIST)
 			exists_note(c, e);
-		else
+		else if (errno != EPERM || !c->o->force)
 			write_failed(c, e, "cannot create", errno);
 		return SV_WALK_SKIP;
 	}
@@ -385,8 +417,9 @@ static int copy_symlink(struct cp *c, const struct sv_walk_entry *e, int dirfd, 
 			exists_note(c, e);
 			return SV_WALK_SKIP;
 		}
-		if (errno != EEXIST || tries || unlinkat(dirfd, name, 0) != 0) {
-			write_failed(c, e, "cannot create symlink", errno);
+		if (errno != EEXIST || tries || remove_old(c, e, dirfd, name) != 0) {
+			if (errno != EPERM)
+				write_failed(c, e, "cannot create symlink", errno);
 			return SV_WALK_SKIP;
 		}
 	}
@@ -429,8 +462,9 @@ static int copy_special(struct cp *c, const struct sv_walk_entry *e, int dirfd, 
 			exists_note(c, e);
 			return SV_WALK_SKIP;
 		}
-		if (errno != EEXIST || tries || unlinkat(dirfd, name, 0) != 0) {
-			write_failed(c, e, "cannot create", errno);
+		if (errno != EEXIST || tries || remove_old(c, e, dirfd, name) != 0) {
+			if (errno != EPERM)
+				write_failed(c, e, "cannot create", errno);
 			return SV_WALK_SKIP;
 		}
 	}
@@ -439,16 +473,62 @@ static int copy_special(struct cp *c, const struct sv_walk_entry *e, int dirfd, 
 	return 0;
 }
 
+/* The directory holding the first copy of a hard-linked file, opened one component at a time
+ * from the copy's root (no symlink followed, no path longer than a name); -1 with errno. */
+static int open_link_dir(struct cp *c, const char *rel, const char **base)
+{
+	const char *slash = strrchr(rel, '/');
+	*base = slash ? slash + 1 : rel;
+	int fd = dup(c->lv[0].fd);
+	for (const char *p = rel; fd >= 0 && slash && p < slash;) {
+		const char *q = memchr(p, '/', (size_t)(slash - p) + 1);
+		size_t n = (size_t)(q - p);
+		char comp[NAME_MAX + 64];
+		if (n >= sizeof comp) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int err = errno;
+		close(fd);
+		errno = err;
+		fd = next;
+		p = q + 1;
+	}
+	return fd;
+}
+
+static int link_at(struct cp *c, const struct sv_walk_entry *e, int dirfd, const char *name)
+{
+	if (strlen(e->link_rel) < LINK_FAST)
+		return linkat(c->lv[0].fd, e->link_rel, dirfd, name, 0);
+	const char *base;
+	int ldir = open_link_dir(c, e->link_rel, &base);
+	if (ldir < 0)
+		return -1;
+	int r = linkat(ldir, base, dirfd, name, 0);
+	int err = errno;
+	close(ldir);
+	errno = err;
+	return r;
+}
+
 static int copy_link(struct cp *c, const struct sv_walk_entry *e, int dirfd, const char *name)
 {
-	int olddir = c->nlv && c->lv[0].fd >= 0 ? c->lv[0].fd : AT_FDCWD;
+	if (!c->nlv || c->lv[0].fd < 0)
+		return -1;
 	for (int tries = 0;; tries++) {
-		if (linkat(olddir, e->link_rel, dirfd, name, 0) == 0)
+		if (link_at(c, e, dirfd, name) == 0)
 			break;
 		if (errno == EEXIST && !c->o->force) {
 			exists_note(c, e);
 			return 1;
 		}
+		if (errno == EEXIST && !tries && is_protected(c, e, dirfd, name))
+			return 1;
 		if (errno != EEXIST || tries || unlinkat(dirfd, name, 0) != 0) {
 			note(c, SV_NOTE_WRITE, e->path, "cannot hard-link %s/%s to %s/%s (%s); copying it separately",
 			     c->target, e->rel, c->target, e->link_rel, strerror(errno));
@@ -460,7 +540,7 @@ static int copy_link(struct cp *c, const struct sv_walk_entry *e, int dirfd, con
 }
 
 /* ---- directories ---- */
-static int set_level(struct cp *c, unsigned depth, int fd, size_t rel_len)
+static int set_level(struct cp *c, unsigned depth, int fd, size_t rel_len, const struct stat *sb)
 {
 	if (depth >= c->nlv) {
 		size_t n = c->nlv ? c->nlv * 2 : 16;
@@ -476,6 +556,13 @@ static int set_level(struct cp *c, unsigned depth, int fd, size_t rel_len)
 	}
 	c->lv[depth].fd = fd;
 	c->lv[depth].rel_len = rel_len;
+	c->lv[depth].dev = sb->st_dev;
+	c->lv[depth].ino = sb->st_ino;
+	/* keep the window: the deepest FD_LEVELS levels, and the copy's root for hard links */
+	if (depth >= FD_LEVELS && depth - FD_LEVELS > 0 && c->lv[depth - FD_LEVELS].fd >= 0) {
+		close(c->lv[depth - FD_LEVELS].fd);
+		c->lv[depth - FD_LEVELS].fd = -1;
+	}
 	return SV_OK;
 }
 
@@ -494,44 +581,70 @@ static int enter_dir(struct cp *c, const struct sv_walk_entry *e, int dirfd, con
 			     "replace it)", c->target, e->rel_len ? "/" : "", e->rel);
 			return SV_WALK_SKIP;
 		}
-		if (err != EEXIST || tries || unlinkat(dirfd, name, 0) != 0) {
-			write_failed(c, e, "cannot create directory", err == EEXIST ? errno : err);
+		if (err != EEXIST || tries || remove_old(c, e, dirfd, name) != 0) {
+			if (err != EEXIST || errno != EPERM)
+				write_failed(c, e, "cannot create directory", err == EEXIST ? errno : err);
 			return SV_WALK_SKIP;
 		}
 	}
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) != 0) {
 		write_failed(c, e, "cannot open the new directory", errno);
-		return SV_WALK_SKIP;
-	}
-	if (e->depth >= FD_LEVELS) {
-		close(fd);
-		fd = -1;
-	}
-	if (set_level(c, e->depth, fd, e->rel_len) != SV_OK) {
 		if (fd >= 0)
 			close(fd);
+		return SV_WALK_SKIP;
+	}
+	if (set_level(c, e->depth, fd, e->rel_len, &sb) != SV_OK) {
+		close(fd);
 		return SV_ERR_NOMEM;
 	}
 	c->st->dirs++;
 	return 0;
 }
 
+/* Reopen level k (closed when the walk went FD_LEVELS deeper) from level k+1's fd through "..",
+ * checking it is the directory created there; else from the nearest open level above, one name
+ * at a time. */
+static void reopen_level(struct cp *c, unsigned k, int child_fd, const struct sv_walk_entry *child)
+{
+	struct level *l = &c->lv[k];
+	int fd = child_fd >= 0 ? openat(child_fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	struct stat sb;
+	if (fd >= 0 && (fstat(fd, &sb) != 0 || sb.st_dev != l->dev || sb.st_ino != l->ino)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		/* the rel path of level k is the first l->rel_len bytes of the child's rel path */
+		char *rel = strndup(child->rel, l->rel_len);
+		const char *base;
+		int dfd = rel ? open_link_dir(c, rel, &base) : -1;
+		if (dfd >= 0) {
+			fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			close(dfd);
+		}
+		free(rel);
+		if (fd >= 0 && (fstat(fd, &sb) != 0 || sb.st_dev != l->dev || sb.st_ino != l->ino)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	l->fd = fd;
+}
+
 static int leave_dir(struct cp *c, const struct sv_walk_entry *e)
 {
 	int fd = c->lv[e->depth].fd;
 	c->lv[e->depth].fd = -1;
-	if (fd < 0) {
-		const char *name;
-		int dirfd = at_of(c, e, &name);
-		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			write_failed(c, e, "cannot set owner, mode and times of", errno);
-			return 0;
-		}
-	}
-	apply_meta_fd(c, e, fd);
-	close(fd);
+	if (fd < 0)
+		write_failed(c, e, "cannot set owner, mode and times of", EBADF);
+	else
+		apply_meta_fd(c, e, fd);
+	if (e->depth > 0 && c->lv[e->depth - 1].fd < 0)
+		reopen_level(c, e->depth - 1, fd, e);
+	if (fd >= 0)
+		close(fd);
 	return 0;
 }
 
@@ -548,6 +661,10 @@ static int cp_entry(void *ctx, int ev, const struct sv_walk_entry *e)
 	}
 	const char *name;
 	int dirfd = at_of(c, e, &name);
+	if (dirfd == -1) {
+		write_failed(c, e, "cannot reach the directory of", EBADF);
+		return SV_WALK_SKIP;
+	}
 	if (ev == SV_WALK_ENTER)
 		return enter_dir(c, e, dirfd, name);
 	if (e->link_rel) {

@@ -10,6 +10,72 @@
 #include "../io/io.h"
 #include "../ext/ext.h"
 
+/* ---- pieces every tree walker shares (names.c) ---- */
+/* One directory's entries, read whole and in disk order, with names safe to write:
+ * "." and ".." that are directories are left out; a name that could escape a destination ("",
+ * ".", "..", or holding '/' or NUL) becomes "__salvage_badname_<ino>"; a name the directory
+ * already used (a crafted directory can hold two) becomes "__salvage_dupname_<ino>" for the
+ * later entry. When a replacement is itself taken, "_2", "_3", ... is added. Every
+ * replacement is reported. Memory: the entries and their names, a few bytes more than the
+ * directory's real size. */
+enum { SV_NAME_BAD = 1, SV_NAME_DUP = 2 };
+struct sv_dirlist_ent {
+	uint32_t ino;
+	uint8_t file_type;      /* EXT4_FT_*, as stored (not trusted) */
+	uint8_t renamed;        /* 0, SV_NAME_BAD or SV_NAME_DUP */
+	uint16_t name_len;      /* of the name as used */
+	uint16_t raw_len;       /* SV_NAME_BAD: the length of the name on disk */
+	size_t name_off;        /* the name as used: names + name_off, NUL-terminated */
+};
+struct sv_dirlist {
+	struct sv_dirlist_ent *v;
+	size_t n, cap;
+	char *names;
+	size_t names_len, names_cap;
+};
+/* Read directory dir (path: its path, for reports) into l, reusing l's memory. *budget: bytes of
+ * entries the caller still allows (an entry costs 8 + its name length, its smallest size on
+ * disk); it is decreased, and reading stops early with SV_ERR_STOP when it runs out. Returns
+ * SV_OK, SV_ERR_STOP, SV_ERR_NOMEM, or the reader's error status (damage was reported; the
+ * entries that could be read are in l). */
+int sv_dirlist_read(struct sv_fs *fs, const struct sv_inode *dir, const char *path, uint64_t *budget,
+		    struct sv_dirlist *l);
+static inline const char *sv_dirlist_name(const struct sv_dirlist *l, size_t i)
+{
+	return l->names + l->v[i].name_off;
+}
+void sv_dirlist_free(struct sv_dirlist *l);   /* and zeroes it */
+
+/* A map from inode number (nonzero) to a 32-bit value; zero-initialise to start. */
+struct sv_inomap {
+	uint32_t *key, *val;
+	size_t cap, n;
+};
+uint32_t *sv_inomap_get(struct sv_inomap *m, uint32_t ino);   /* NULL when absent */
+int sv_inomap_put(struct sv_inomap *m, uint32_t ino, uint32_t val);  /* SV_OK or SV_ERR_NOMEM */
+void sv_inomap_free(struct sv_inomap *m);
+
+/* The directories a walk entered, kept as (parent, name) nodes so that a path costs its last
+ * component only; the whole path is rebuilt on demand. Node 0 is the walk root (rel path "").
+ * Zero-initialise, then add the root first (sv_pathtree_add(t, 0, "", 0)). */
+#define SV_PATHTREE_NONE UINT32_MAX
+struct sv_pathtree {
+	struct sv_pathnode {
+		uint32_t parent;
+		uint16_t len;
+		size_t off;
+	} *node;
+	size_t n, cap;
+	char *names;
+	size_t names_len, names_cap;
+};
+/* Returns the new node's id, or SV_PATHTREE_NONE when out of memory (or parent is unknown). */
+uint32_t sv_pathtree_add(struct sv_pathtree *t, uint32_t parent, const char *name, size_t len);
+/* The path of node id relative to the root ("a/b"; "" for the root) into *buf (grown as needed,
+ * the caller frees it), NUL-terminated, its length in *len. */
+int sv_pathtree_rel(const struct sv_pathtree *t, uint32_t id, char **buf, size_t *cap, size_t *len);
+void sv_pathtree_free(struct sv_pathtree *t);
+
 /* ---- tree walker ---- */
 enum sv_walk_event {
 	SV_WALK_ENTER = 1,  /* a directory, before its entries */
@@ -32,22 +98,29 @@ struct sv_walk_entry {
 	unsigned depth;         /* 0 for the walk root */
 	const char *link_rel;   /* non-directory seen before under this walk: the rel path it was
 	                         * first produced at; NULL otherwise */
+	bool repeat;            /* a directory this walk already entered under another name: sent as
+	                         * ENTER then LEAVE with no entries in between (an empty directory) */
 };
 /* All strings in an entry are valid during the callback only. */
 typedef int (*sv_walk_fn)(void *ctx, int event, const struct sv_walk_entry *e);
 
 struct sv_walk_opts {
-	unsigned max_depth;     /* 0: 2048. Deeper directories are reported and not entered. */
+	unsigned max_depth;     /* 0: no limit. Deeper directories are reported and not entered. */
 	bool no_links;          /* do not track hard links (link_rel always NULL) */
 };
-/* Walk the tree at inode ino whose path in the filesystem is path ("/" for the root).
- * Entries "." and ".." are skipped; entries that point at a directory on the current path are
- * reported (SV_PB_LOOP) and skipped; names that could escape a destination ("", ".", "..", or
- * containing '/' or NUL) are reported and replaced by "__salvage_badname_<ino>". Inodes that
- * cannot be read are reported and skipped. Encrypted directories are sent (ENTER/LEAVE) but
- * their entries are not listed (SV_PB_ENCRYPTED). Memory: the current path, one small frame per
- * level, and one record per multiply-linked inode seen (dropped when all its links were seen).
- * Returns SV_OK, a negative status from the callback, SV_ERR_NOMEM, or the root's read error. */
+/* Walk the tree at inode ino whose path in the filesystem is path ("/" for the root), depth
+ * first, each directory's entries in disk order (read with sv_dirlist_read: names made safe and
+ * unique). Entries that point at a directory on the current path are reported (SV_PB_LOOP) and
+ * skipped. Each directory inode is entered once: a second name for one already entered is
+ * reported (both paths) and sent as an empty directory (repeat set). Any other inode is produced
+ * once per name its link count allows: a name beyond that count is reported and skipped (so no
+ * content is written twice without a hard link). Inodes that cannot be read are reported and
+ * skipped. Encrypted directories are sent (ENTER/LEAVE) but their entries are
+ * not listed (SV_PB_ENCRYPTED). The walk is iterative: memory is the listings of the directories
+ * on the current path, one small record per directory entered and per multiply-linked inode
+ * whose links were not all seen (the name of one link, never a whole path), a bit per inode
+ * produced; the entries read in all are bounded by the device's size. Returns SV_OK, a negative status from the callback,
+ * SV_ERR_NOMEM, or the root's read error. */
 int sv_walk(struct sv_fs *fs, uint32_t ino, const char *path, const struct sv_walk_opts *o, sv_walk_fn fn,
 	    void *ctx);
 
@@ -62,6 +135,7 @@ enum sv_note_kind {
 	SV_NOTE_XATTR,          /* an extended attribute could not be kept */
 	SV_NOTE_EXISTS,         /* destination exists and --force was not given */
 	SV_NOTE_WRITE,          /* a write to the destination failed */
+	SV_NOTE_SOURCE,         /* the destination entry is the source itself: never replaced */
 };
 typedef void (*sv_note_fn)(void *ctx, int kind, const char *path, const char *msg);
 
@@ -88,6 +162,10 @@ struct sv_export_stats {
 };
 
 /* ---- directory writer (cp -a) ---- */
+/* A file on the host, as stat(2) names it. */
+struct sv_file_id {
+	uint64_t dev, ino;
+};
 struct sv_cp_opts {
 	struct sv_select sel;
 	bool force;             /* replace existing non-directories */
@@ -97,12 +175,19 @@ struct sv_cp_opts {
 	/* Called after each chunk of file data written, with the bytes written so far. */
 	void (*progress)(void *ctx, uint64_t done);
 	void *progress_ctx;
+	/* Files cp must never replace, unlink or open for writing, even under --force: the source
+	 * image or device, an external journal. An entry of the destination that is one of them is
+	 * left alone and noted (SV_NOTE_SOURCE). */
+	const struct sv_file_id *protect;
+	size_t nprotect;
 };
 /* Copy the tree at inode ino (path in the filesystem: path) to dest. When dest does not exist it
  * becomes the copy; when it is an existing directory the copy goes inside it under the source's
  * last component (for the root, the root's entries go straight into dest). Regular files are
  * written sparse (only mapped data), metadata applied like `cp -a`; directories get their
- * metadata after their content. Damage is reported to the fs report; destination problems and
+ * metadata after their content. Every entry is created relative to its parent directory's fd
+ * (at most about 64 are open), so any depth the filesystem holds is reproduced; a directory the
+ * walk sends as a repeat (a second name) is created empty. Damage is reported to the fs report; destination problems and
  * things left out on request go to o->note. Returns SV_OK when the walk ran to the end (check
  * st->failed and the report), or an error when nothing could be started (err says why). */
 int sv_cp(struct sv_fs *fs, uint32_t ino, const char *path, const char *dest, const struct sv_cp_opts *o,
