@@ -35,6 +35,8 @@ drv, name, limit, files = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv
 san = "build-san" in drv
 env = dict(os.environ)
 env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+# one allocation over 512 MiB is a blow-up even when it is never touched (ASan builds abort on it)
+env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":max_allocation_size_mb=512").lstrip(":")
 
 def run(path):
     """(exit code or None on a hang, peak RSS in KiB, seconds, output)"""
