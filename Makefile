@@ -136,7 +136,7 @@ fuzz: fuzz-build
 		ASAN_OPTIONS=$(FUZZ_ASAN_OPTIONS) $(FUZZ_BUILD)/fuzz_$$n $(FUZZ_FLAGS) -max_len=$(FUZZ_MAXLEN) \
 			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n/ \
 			$(FUZZ_BUILD)/corpus/$$n $(FUZZ_BUILD)/seeds/$$n fuzz/regress/$$n > $(FUZZ_BUILD)/fuzz-$$n.log 2>&1; \
-		rc=$$?; grep -E '^#[0-9]+ +DONE|^stat::number_of_executed_units' $(FUZZ_BUILD)/fuzz-$$n.log; \
+		rc=$$?; grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units' $(FUZZ_BUILD)/fuzz-$$n.log; \
 		if [ $$rc -ne 0 ]; then grep -m 30 -E 'ERROR|SUMMARY|runtime error|Test unit written|^ +#[0-9]+ ' $(FUZZ_BUILD)/fuzz-$$n.log; \
 			echo "fuzz $$n: a finding (exit $$rc): input in $(FUZZ_BUILD)/artifacts/$$n/, log $(FUZZ_BUILD)/fuzz-$$n.log"; \
 			exit 1; fi; \
