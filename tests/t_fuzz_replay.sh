@@ -57,6 +57,7 @@ def run(path):
             time.sleep(0.02)
         p.returncode = -1            # reaped here, not by Popen
         out.seek(0)
+        # ru_maxrss of a child counts from the fork, so it is at least this python's own size
         return rc, ru.ru_maxrss, time.monotonic() - t0, out.read().decode("utf-8", "replace")
 
 for f in files:
