@@ -95,3 +95,67 @@ clean:
 	rm -rf build build-san salvage
 
 .PHONY: all units check demo bench install clean
+
+# ---- fuzzing (fuzz/): libFuzzer harnesses, seed corpus, regression replay ----
+#   make fuzz-build            clang harnesses into build-fuzz/ (needs clang's libFuzzer runtime)
+#   make fuzz-corpus           seed images into build-fuzz/seeds/<name>/ (fuzz/mkcorpus.sh)
+#   make fuzz FUZZ_SECONDS=N   run each harness N seconds on build-fuzz/corpus/<name>; fails on a finding
+# The replay drivers ($(BUILD)/fuzz/replay_<name>: the same harness with fuzz/replay_main.c instead of
+# libFuzzer) are built with the unit tests; tests/t_fuzz_replay.sh runs fuzz/regress/ through them.
+FUZZ_NAMES := fs journal check part path
+FUZZ_CC ?= clang
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS ?= -timeout=30 -rss_limit_mb=512
+# Inputs up to the largest seed (the ext3 journal seed is cut there; it still replays). A smaller
+# ASan quarantine keeps libFuzzer's RSS (its corpus is in memory too) under -rss_limit_mb.
+FUZZ_MAXLEN ?= 524288
+FUZZ_ASAN_OPTIONS ?= quarantine_size_mb=64
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_LIB_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
+FUZZ_BIN := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
+REPLAY_BIN := $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_NAMES))
+
+units: $(REPLAY_BIN)
+
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay_main.c fuzz/fuzz.h $(BUILD)/libsalvage.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ fuzz/fuzz_$*.c fuzz/replay_main.c $(BUILD)/libsalvage.a $(LDLIBS)
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_BUILD)/libsalvage.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_BUILD)/libsalvage.a $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -Isrc -o $@ $< $(FUZZ_BUILD)/libsalvage.a
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz-corpus:
+	sh fuzz/mkcorpus.sh $(FUZZ_BUILD)/seeds
+
+# Each harness: the working corpus first (libFuzzer adds to it), then the seeds and the regression
+# files (read only). A crash, sanitizer report, time-out or memory blow-up stops make with an error
+# and leaves the input in $(FUZZ_BUILD)/artifacts/<name>/.
+fuzz: fuzz-build
+	@[ -d $(FUZZ_BUILD)/seeds ] || sh fuzz/mkcorpus.sh $(FUZZ_BUILD)/seeds
+	@for n in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$n $(FUZZ_BUILD)/artifacts/$$n $(FUZZ_BUILD)/seeds/$$n; \
+		echo "== fuzz $$n ($(FUZZ_SECONDS) s)"; \
+		ASAN_OPTIONS=$(FUZZ_ASAN_OPTIONS) $(FUZZ_BUILD)/fuzz_$$n $(FUZZ_FLAGS) -max_len=$(FUZZ_MAXLEN) \
+			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n/ \
+			$(FUZZ_BUILD)/corpus/$$n $(FUZZ_BUILD)/seeds/$$n fuzz/regress/$$n > $(FUZZ_BUILD)/fuzz-$$n.log 2>&1; \
+		rc=$$?; grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units' $(FUZZ_BUILD)/fuzz-$$n.log; \
+		if [ $$rc -ne 0 ]; then grep -m 30 -E 'ERROR|SUMMARY|runtime error|Test unit written|^ +#[0-9]+ ' $(FUZZ_BUILD)/fuzz-$$n.log; \
+			echo "fuzz $$n: a finding (exit $$rc): input in $(FUZZ_BUILD)/artifacts/$$n/, log $(FUZZ_BUILD)/fuzz-$$n.log"; \
+			exit 1; fi; \
+	done
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+.PHONY: fuzz fuzz-build fuzz-corpus fuzz-clean
