@@ -218,9 +218,9 @@ def jr_tags(img, how):
     im.close()
 
 
-def crosslink(img, src, dirpath):
-    """Every file in DIRPATH gets the map and size of file SRC: distinct inodes sharing one set of
-    data blocks (a cross-linked image). Prints how many inodes were changed."""
+def crosslink(img, src, dirpath, kind="file"):
+    """Every file (KIND 'dir': every directory) in DIRPATH gets the map and size of SRC: distinct
+    inodes sharing one set of blocks (a cross-linked image). Prints how many inodes were changed."""
     im = Img(img)
     sino = ino_of(img, src)
     so = im.inode_off(sino)
@@ -234,7 +234,7 @@ def crosslink(img, src, dirpath):
         if ino == sino:
             continue
         o = im.inode_off(ino)
-        if le16(im.b, o) & 0xF000 != 0x8000:
+        if le16(im.b, o) & 0xF000 != (0x4000 if kind == "dir" else 0x8000):
             continue
         im.b[o + 0x04:o + 0x08] = im.b[so + 0x04:so + 0x08]
         im.b[o + 0x1C:o + 0x64] = im.b[so + 0x1C:so + 0x64]   # i_blocks, flags, osd1, i_block

@@ -108,6 +108,7 @@ void sv_fs_set_dev(struct sv_fs *fs, struct sv_dev *dev)
 	fs->dev = dev;
 	sv_fcursor_reset(&fs->cur);
 	set_dev_blocks(fs);
+	sv_claims_reset(fs);
 	if (sv_cache_open(dev, fs->bsize, fs->cache_blocks, &fs->cache) != SV_OK)
 		fs->cache = NULL;
 }
@@ -118,6 +119,7 @@ void sv_fs_close(struct sv_fs *fs)
 		return;
 	sv_cache_close(fs->cache);
 	sv_fcursor_reset(&fs->cur);
+	sv_claims_reset(fs);
 	free(fs->ra_buf);
 	free(fs->groups);
 	free(fs);
@@ -275,6 +277,7 @@ static int fs_setup(struct sv_fs *fs, uint64_t sb_blk, char *err, size_t errlen)
 		fs->csum_seed = sv_crc32c(~0u, fs->sb.s_uuid, 16);
 	fs->sb_location = sb_blk;
 	set_dev_blocks(fs);
+	sv_claims_reset(fs);
 	fs->ngroups = groups_kept(fs, claimed);
 	uint64_t ninodes = (uint64_t)fs->ngroups * fs->sb.s_inodes_per_group;
 	fs->ninodes = ninodes < fs->sb.s_inodes_count ? (uint32_t)ninodes : fs->sb.s_inodes_count;
