@@ -244,10 +244,46 @@ def crosslink(img, src, dirpath, kind="file"):
     print(n)
 
 
+def same_target(img, dirpath, target):
+    """Every entry of DIRPATH (but . and ..) names the inode of TARGET."""
+    im = Img(img)
+    t = ino_of(img, target)
+    for blk in blocks_of(img, dirpath):
+        for (pos, ino, rec, nl16, nm) in im.dirents(blk):
+            if ino and nm not in (b".", b".."):
+                im.put(blk, pos, struct.pack("<I", t))
+    im.save()
+    print(t)
+
+
+def ea_all(img, dirpath, vpath, vsize):
+    """Every file of DIRPATH gets an in-inode xattr user.x whose value is the VSIZE bytes of the
+    file VPATH (an ea_inode value, e_value_inum): one value referenced by every inode."""
+    im = Img(img)
+    vino, vsize = ino_of(img, vpath), int(vsize)
+    from craft_ext import debugfs
+    n = 0
+    ent = struct.pack("<BBHIII", 1, 1, 0, vino, vsize, 0) + b"x"
+    area = struct.pack("<I", 0xEA020000) + ent.ljust(20, b"\0") + b"\0" * 4
+    for line in debugfs(img, "ls -l " + dirpath).splitlines():
+        f = line.split()
+        if len(f) < 2 or not f[0].isdigit() or f[-1] in (".", ".."):
+            continue
+        o = im.inode_off(int(f[0]))
+        a = o + 128 + le16(im.b, o + 0x80)
+        im.b[a:a + len(area)] = area
+        n += 1
+    vo = im.inode_off(vino)
+    struct.pack_into("<I", im.b, vo + 0x20, le32(im.b, vo + 0x20) | 0x200000)
+    sb_put(im, 0x60, "<I", le32(im.b, 1024 + 0x60) | 0x400)      # ea_inode
+    im.save()
+    print(n)
+
+
 SCENARIOS = {
     "flex-claim": flex_claim, "htree-deep": htree_deep, "ea-inum": ea_inum, "set-mode": set_mode,
     "set-size": set_size, "rename-raw": rename_raw, "patch": patch, "sbfield": sbfield,
-    "jr-replace": jr_replace, "jr-tags": jr_tags, "crosslink": crosslink,
+    "jr-replace": jr_replace, "jr-tags": jr_tags, "crosslink": crosslink, "same-target": same_target, "ea-all": ea_all,
 }
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ void sv_claims_reset(struct sv_fs *fs)
 	memset(c, 0, sizeof *c);
 	c->off = off;
 	c->left = fs->dev_blocks / 2;    /* all files then hold at most 1.5 times the device */
+	c->xattr_left = fs->dev_blocks / 2 * fs->bsize;
 }
 
 void sv_fs_share_blocks(struct sv_fs *fs, bool share)

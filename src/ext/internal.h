@@ -46,6 +46,10 @@ struct sv_claims {
 	unsigned next;             /* slot of recent[] to reuse next */
 	uint64_t left;             /* blocks inodes may still get that an earlier inode had */
 	unsigned told;             /* shared runs given and reported (the first few) */
+	/* xattr.c: values kept outside the inode (an xattr block, an ea_inode) may be shared by every
+	 * inode, as ext4 shares identical ones; what they hand out in all is bounded the same way */
+	uint64_t xattr_left;       /* bytes such values may still give (half the device) */
+	unsigned xattr_told;
 };
 void sv_claims_reset(struct sv_fs *fs);
 
