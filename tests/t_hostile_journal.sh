@@ -167,7 +167,9 @@ python3 "$CRAFT" maxlen "$IMG" loop
 for cmd in ls journal; do
 	run 20 $cmd "$IMG"
 	done_ok "maxlen-loop/$cmd" && rss_ok "maxlen-loop/$cmd" || continue
-	if grep -q 'journal is cut' "$S/err" "$S/out"; then
+	# cut by the journal (more runs than the device holds) or, before that, by the ext layer's
+	# once-per-walk rule (the looping indirect blocks and repeated blocks are reported there)
+	if grep -q 'journal is cut\|already used (a loop)' "$S/err" "$S/out"; then
 		echo "PASS maxlen-loop/$cmd: a journal map of 2^32 blocks on 8 MiB is cut at the device's size (RSS ${RSS} MiB)"
 	else
 		echo "FAIL maxlen-loop/$cmd: the looping journal map was not reported"
