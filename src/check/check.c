@@ -106,6 +106,7 @@ int sv_check_run(struct sv_fs *fs, const struct sv_check_opts *o, struct sv_chec
 	const struct sv_super *sb = sv_fs_super(fs);
 	c->fs = fs;
 	c->sb = sb;
+	sv_fs_share_blocks(fs, true);    /* check sees every map as it is: it names the sharers itself */
 	c->max_problems = o && o->max_problems ? o->max_problems : 10000;
 	c->bsize = sv_fs_block_size(fs);
 	c->ipg = sb->s_inodes_per_group;

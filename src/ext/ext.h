@@ -250,6 +250,11 @@ typedef int (*sv_map_fn)(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, 
  * as a hole), so a looping or self-overlapping map delivers no more than the device holds. Each
  * tree node (indirect or extent block) is visited at most once per walk. */
 int sv_file_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx);
+/* Blocks shared between inodes (a cross-linked image): by default a block that sv_file_map already
+ * gave to another inode is given again only while a budget of half the device's blocks lasts
+ * (then it is reported and left out), so that all the files of an image never hold more than
+ * 1.5 times the device. sv_fs_share_blocks(fs, true) turns this off: every map as it is (check). */
+void sv_fs_share_blocks(struct sv_fs *fs, bool share);
 /* Read file content [off, off+len) into buf: holes and unwritten extents read as zeros; bytes
  * past i_size read as zeros. Handles inline data. Encrypted files return SV_ERR_ENCRYPTED.
  * Gives the same bytes as sv_file_map (same once-per-file rule) however the file is cut into

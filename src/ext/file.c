@@ -21,8 +21,144 @@ struct once {
 	sv_map_fn fn;
 	void *ctx;
 	unsigned reports;           /* repeats seen (reported up to a cap) */
+	bool denied;                /* blocks of earlier inodes left out (the budget is spent) */
+	bool rewalk;                /* the inode is one of the recent ones: walked again */
+	bool told_deny;             /* a left-out shared run was reported in this walk */
+	struct sv_claim_recent *slot;
+	uint64_t left, first_left;  /* shared blocks this walk may still give; at its start */
 	int err;                    /* SV_ERR_NOMEM when the set could not grow */
 };
+
+/* ---- blocks shared between inodes (struct sv_claims in internal.h) ---- */
+
+void sv_claims_reset(struct sv_fs *fs)
+{
+	struct sv_claims *c = &fs->claims;
+	bool off = c->off;
+	sv_runset_free(&c->held);
+	for (unsigned i = 0; i < SV_CLAIM_RECENT; i++)
+		sv_runset_free(&c->recent[i].fresh);
+	memset(c, 0, sizeof *c);
+	c->off = off;
+	c->left = fs->dev_blocks / 2;    /* all files then hold at most 1.5 times the device */
+	c->xattr_left = fs->dev_blocks / 2 * fs->bsize;
+}
+
+void sv_fs_share_blocks(struct sv_fs *fs, bool share)
+{
+	fs->claims.off = share;
+}
+
+/* Before a walk of u->in: find its recent slot, or take one (the oldest inode's blocks go to held).
+ * The walk decides with the budget of the inode's first walk, kept in u->left. */
+static int claims_begin(struct once *u)
+{
+	struct sv_claims *c = &u->fs->claims;
+	if (c->off)
+		return SV_OK;
+	for (unsigned i = 0; i < SV_CLAIM_RECENT; i++)
+		if (c->recent[i].set && c->recent[i].ino == u->in->ino) {
+			u->slot = &c->recent[i];
+			u->left = u->first_left = c->recent[i].left;
+			u->rewalk = true;
+			return SV_OK;
+		}
+	struct sv_claim_recent *r = &c->recent[c->next];
+	c->next = (c->next + 1) % SV_CLAIM_RECENT;
+	int st = sv_runset_merge(&c->held, &r->fresh);
+	r->set = true;
+	r->ino = u->in->ino;
+	r->left = c->left;
+	u->slot = r;
+	u->left = u->first_left = c->left;
+	return st;
+}
+
+/* After the walk: a first walk spends from the filesystem's budget what it gave out. */
+static void claims_end(struct once *u)
+{
+	struct sv_claims *c = &u->fs->claims;
+	if (c->off || u->rewalk)
+		return;
+	uint64_t spent = u->first_left - u->left;
+	c->left = spent < c->left ? c->left - spent : 0;
+}
+
+/* Where [p, ...) was delivered before: 1 this inode, 2 another inode, 0 nowhere; *k is how many
+ * blocks from p share that answer (at most n). */
+static int claims_owner(struct once *u, uint64_t p, uint64_t n, uint64_t *k)
+{
+	struct sv_claims *c = &u->fs->claims;
+	bool mine_ok = u->slot->set && u->slot->ino == u->in->ino;
+	uint64_t free_len = n;
+	for (int i = -1; i < SV_CLAIM_RECENT; i++) {
+		const struct sv_runset *s = i < 0 ? &c->held : &c->recent[i].fresh;
+		const struct sv_run *r = sv_runset_find(s, p);
+		if (r && r->p <= p) {
+			*k = r->p + r->n - p < n ? r->p + r->n - p : n;
+			return i >= 0 && mine_ok && &c->recent[i] == u->slot ? 1 : 2;
+		}
+		if (r && r->p - p < free_len)
+			free_len = r->p - p;
+	}
+	*k = free_len;
+	return 0;
+}
+
+/* A shared run given (the first few of the filesystem are told) or left out (told once per walk:
+ * each such file lost bytes). */
+static void claims_tell(struct once *u, uint64_t l, uint64_t p, uint64_t k, bool give)
+{
+	struct sv_claims *c = &u->fs->claims;
+	uint32_t ino = u->in->ino;
+	if (give ? c->told >= 4 : u->told_deny)
+		return;
+	if (give)
+		c->told++;
+	else
+		u->told_deny = true;
+	sv_report(u->fs->rep, u->in->flags & EXT4_EXTENTS_FL ? SV_PB_EXTENT : SV_PB_BLOCKMAP, ino, p,
+		  give ? "inode %u: blocks %llu-%llu (logical %llu) also belong to another file (cross-linked "
+		  "blocks); `salvage check` names the files that share them" :
+		  "inode %u: blocks %llu-%llu (logical %llu) and maybe more also belong to other files, and "
+		  "the files already hold more than half the device again (cross-linked blocks): they read "
+		  "as zeros; `salvage check` names the files that share them",
+		  ino, (unsigned long long)p, (unsigned long long)(p + k - 1), (unsigned long long)l);
+}
+
+/* Deliver [p, p+n) (logical l) past the shared-block rule. */
+static int claims_run(struct once *u, uint64_t l, uint64_t p, uint64_t n, unsigned flags)
+{
+	struct sv_claims *c = &u->fs->claims;
+	if (c->off)
+		return u->fn(u->ctx, l, p, n, flags);
+	while (n) {
+		uint64_t k;
+		int who = claims_owner(u, p, n, &k);
+		bool give = true;
+		if (who == 2) {                  /* an earlier inode had [p, p+k) */
+			give = k <= u->left;
+			if (give)
+				u->left -= k;
+			else
+				u->denied = true;
+			claims_tell(u, l, p, k, give);
+		} else if (who == 0) {           /* first delivered now: remember it for this inode */
+			bool mine_ok = u->slot->set && u->slot->ino == u->in->ino;
+			if (sv_runset_add(mine_ok ? &u->slot->fresh : &c->held, p, p, k) != SV_OK)
+				return SV_ERR_NOMEM;
+		}
+		if (give) {
+			int st = u->fn(u->ctx, l, p, k, flags);
+			if (st)
+				return st;
+		}
+		l += k;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
 
 static void report_repeat(struct once *u, uint64_t l, uint64_t p, uint64_t n, uint64_t first)
 {
@@ -56,7 +192,9 @@ static int once_run(void *ctx, uint64_t l, uint64_t p, uint64_t n, unsigned flag
 				u->err = SV_ERR_NOMEM;
 				return SV_ERR_NOMEM;
 			}
-			int st = u->fn(u->ctx, l, p, k, flags);
+			int st = claims_run(u, l, p, k, flags);
+			if (st == SV_ERR_NOMEM)
+				u->err = SV_ERR_NOMEM;
 			if (st)
 				return st;
 		}
@@ -71,13 +209,16 @@ int sv_file_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void 
 {
 	if (in->flags & EXT4_INLINE_DATA_FL)
 		return SV_ERR_INVAL;
-	struct once u = { fs, in, { 0 }, fn, ctx, 0, SV_OK };
+	struct once u = { fs, in, { 0 }, fn, ctx, 0, false, false, false, NULL, 0, 0, SV_OK };
+	if (claims_begin(&u) != SV_OK)
+		return SV_ERR_NOMEM;
 	sv_runset_init(&u.used);
 	int r = (in->flags & EXT4_EXTENTS_FL) ? sv_extent_map(fs, in, once_run, &u) : sv_blockmap_map(fs, in, once_run, &u);
 	sv_runset_free(&u.used);
+	claims_end(&u);
 	if (u.err)
 		return u.err;
-	return r == SV_OK && u.reports ? SV_ERR_CORRUPT : r;
+	return r == SV_OK && (u.reports || u.denied) ? SV_ERR_CORRUPT : r;
 }
 
 void sv_fcursor_reset(struct sv_fcursor *c)

@@ -108,6 +108,7 @@ void sv_fs_set_dev(struct sv_fs *fs, struct sv_dev *dev)
 	fs->dev = dev;
 	sv_fcursor_reset(&fs->cur);
 	set_dev_blocks(fs);
+	sv_claims_reset(fs);
 	if (sv_cache_open(dev, fs->bsize, fs->cache_blocks, &fs->cache) != SV_OK)
 		fs->cache = NULL;
 }
@@ -118,6 +119,7 @@ void sv_fs_close(struct sv_fs *fs)
 		return;
 	sv_cache_close(fs->cache);
 	sv_fcursor_reset(&fs->cur);
+	sv_claims_reset(fs);
 	free(fs->ra_buf);
 	free(fs->groups);
 	free(fs);
@@ -239,15 +241,20 @@ static int load_groups(struct sv_fs *fs, char *err, size_t errlen)
 /* How many groups to keep descriptors for. The superblock's count is a claim: a group that starts
  * past the end of the device holds nothing that can be read, except that with flex_bg the bitmaps
  * and inode tables of a whole flex group sit in its first group. So the groups starting on the
- * device are kept, rounded up to a whole flex group (of at most 2^16 groups): a hostile count
- * then costs memory in proportion to the device, never to the claim. */
+ * device are kept, rounded up to a whole flex group (of at most 2^16 groups), but no more groups
+ * past the end than the device could hold inode tables for: a hostile count then costs memory
+ * (and `info -g` lines) in proportion to the device, never to the claim. */
 static uint32_t groups_kept(const struct sv_fs *fs, uint64_t claimed)
 {
 	uint64_t first = fs->sb.s_first_data_block, bpg = fs->sb.s_blocks_per_group;
 	uint64_t on_dev = fs->dev_blocks > first ? (fs->dev_blocks - first + bpg - 1) / bpg : 1;
 	if (fs->sb.s_feature_incompat & EXT4_FEATURE_INCOMPAT_FLEX_BG) {
 		uint64_t flex = 1ull << (fs->sb.s_log_groups_per_flex < 16 ? fs->sb.s_log_groups_per_flex : 16);
+		uint64_t itb = ((uint64_t)fs->sb.s_inodes_per_group * fs->inode_size + fs->bsize - 1) / fs->bsize;
+		uint64_t room = on_dev + fs->dev_blocks / (itb ? itb : 1);
 		on_dev = (on_dev + flex - 1) / flex * flex;
+		if (on_dev > room)
+			on_dev = room;
 	}
 	return (uint32_t)(claimed < on_dev ? claimed : on_dev);
 }
@@ -270,6 +277,7 @@ static int fs_setup(struct sv_fs *fs, uint64_t sb_blk, char *err, size_t errlen)
 		fs->csum_seed = sv_crc32c(~0u, fs->sb.s_uuid, 16);
 	fs->sb_location = sb_blk;
 	set_dev_blocks(fs);
+	sv_claims_reset(fs);
 	fs->ngroups = groups_kept(fs, claimed);
 	uint64_t ninodes = (uint64_t)fs->ngroups * fs->sb.s_inodes_per_group;
 	fs->ninodes = ninodes < fs->sb.s_inodes_count ? (uint32_t)ninodes : fs->sb.s_inodes_count;

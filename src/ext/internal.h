@@ -22,6 +22,36 @@ const struct sv_run *sv_runset_find(const struct sv_runset *s, uint64_t p);
 int sv_runset_add(struct sv_runset *s, uint64_t p, uint64_t l, uint64_t n);
 /* Visited-set use: 1 if blk was already in the set, else adds it and returns SV_OK (or SV_ERR_NOMEM). */
 int sv_runset_visit(struct sv_runset *s, uint64_t blk);
+/* Move every run of src into dst (no run of src may overlap dst); src is left empty. */
+int sv_runset_merge(struct sv_runset *dst, struct sv_runset *src);
+
+/* file.c: blocks shared between inodes. No two inodes of a sound filesystem share a block, but a
+ * hostile image can give thousands of inodes the same blocks, so that cp or tar of a 4 MiB image
+ * writes gigabytes. The blocks map walks deliver are remembered for the open filesystem; a block
+ * an earlier inode already had is delivered again only while a budget of half the device's blocks
+ * lasts, then it reads as a hole (reported). The inodes walked last keep their own sets and the
+ * budget their first walk began with, so walking one again (tar walks a file three times, with
+ * other reads in between) gives the same runs. */
+#define SV_CLAIM_RECENT 8
+struct sv_claim_recent {
+	bool set;
+	uint32_t ino;
+	uint64_t left;             /* the budget when this inode's first walk began */
+	struct sv_runset fresh;    /* blocks first delivered to it */
+};
+struct sv_claims {
+	bool off;                  /* sv_fs_share_blocks(fs, true): every map as it is (check) */
+	struct sv_runset held;     /* blocks of the inodes before the recent ones (l = p) */
+	struct sv_claim_recent recent[SV_CLAIM_RECENT];
+	unsigned next;             /* slot of recent[] to reuse next */
+	uint64_t left;             /* blocks inodes may still get that an earlier inode had */
+	unsigned told;             /* shared runs given and reported (the first few) */
+	/* xattr.c: values kept outside the inode (an xattr block, an ea_inode) may be shared by every
+	 * inode, as ext4 shares identical ones; what they hand out in all is bounded the same way */
+	uint64_t xattr_left;       /* bytes such values may still give (half the device) */
+	unsigned xattr_told;
+};
+void sv_claims_reset(struct sv_fs *fs);
 
 /* file.c: sv_file_read's memory of the file it read last: the runs of one whole sv_file_map
  * walk, so that a file read in chunks is walked once and reads as sv_file_map gives it. */
@@ -70,6 +100,7 @@ struct sv_fs {
 	uint64_t ra_n;             /* blocks valid in the window (0: empty) */
 	uint64_t last_end;         /* block after the previous bulk read */
 	struct sv_fcursor cur;     /* sv_file_read's last file */
+	struct sv_claims claims;   /* blocks delivered so far, for the rule against shared blocks */
 };
 
 /* superblock.c */

@@ -147,3 +147,15 @@ int sv_runset_visit(struct sv_runset *s, uint64_t blk)
 		return 1;
 	return sv_runset_add(s, blk, blk, 1);
 }
+
+int sv_runset_merge(struct sv_runset *dst, struct sv_runset *src)
+{
+	int st = SV_OK;
+	for (size_t i = 0; i < src->nleaf && st == SV_OK; i++)
+		for (size_t k = 0; k < src->leaf[i]->n && st == SV_OK; k++) {
+			const struct sv_run *r = &src->leaf[i]->v[k];
+			st = sv_runset_add(dst, r->p, r->p, r->n);
+		}
+	sv_runset_free(src);
+	return st;
+}

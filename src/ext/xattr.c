@@ -152,8 +152,28 @@ struct it_ctx {
 	sv_xattr_fn fn;
 	void *ctx;
 	uint8_t *vbuf;     /* EA_VALUE_MAX bytes for ea_inode values and ACL conversion */
+	bool in_block;     /* walking the external block (shared between inodes) */
 	int st;
 };
+
+/* A value kept outside the inode (in the xattr block or an ea_inode) may be shared by every inode;
+ * the bytes such values give out in all are bounded by half the device (struct sv_claims). */
+static bool shared_value_ok(struct it_ctx *c, const struct ea_entry *e)
+{
+	struct sv_claims *cl = &c->fs->claims;
+	if (cl->off || (!c->in_block && !e->value_inum))
+		return true;
+	if (e->value_size <= cl->xattr_left) {
+		cl->xattr_left -= e->value_size;
+		return true;
+	}
+	if (cl->xattr_told++ < 4)
+		sv_report(c->fs->rep, SV_PB_XATTR, c->in->ino, SV_NOBLOCK,
+			  "inode %u: extended attribute values shared between inodes already gave out more than half "
+			  "the device; this one (%u bytes) and later ones are left out", c->in->ino, e->value_size);
+	c->st = SV_ERR_CORRUPT;
+	return false;
+}
 
 static int it_cb(void *ctx, const struct ea_entry *e, const uint8_t *value)
 {
@@ -167,6 +187,8 @@ static int it_cb(void *ctx, const struct ea_entry *e, const uint8_t *value)
 		c->st = SV_ERR_CORRUPT;
 		return 0;
 	}
+	if (!shared_value_ok(c, e))
+		return 0;
 	char name[300];
 	snprintf(name, sizeof name, "%s%.*s", pfx, (int)e->name_len, (const char *)e->name);
 	size_t vlen = e->value_size;
@@ -227,7 +249,7 @@ static int block_area(struct sv_fs *fs, const struct sv_inode *in, uint8_t *buf)
 
 int sv_xattr_iterate(struct sv_fs *fs, const struct sv_inode *in, sv_xattr_fn fn, void *ctx)
 {
-	struct it_ctx c = { fs, in, fn, ctx, malloc(EA_VALUE_MAX), SV_OK };
+	struct it_ctx c = { fs, in, fn, ctx, malloc(EA_VALUE_MAX), false, SV_OK };
 	if (!c.vbuf)
 		return SV_ERR_NOMEM;
 	int r = 0;
@@ -242,8 +264,10 @@ int sv_xattr_iterate(struct sv_fs *fs, const struct sv_inode *in, sv_xattr_fn fn
 		uint8_t *buf = malloc(fs->bsize);
 		if (!buf)
 			r = SV_ERR_NOMEM;
-		else if ((r = block_area(fs, in, buf)) == SV_OK)
+		else if ((r = block_area(fs, in, buf)) == SV_OK) {
+			c.in_block = true;
 			r = walk_entries(fs, in, buf, fs->bsize, 32, in->file_acl, it_cb, &c);
+		}
 		if (r < 0) {
 			c.st = r;
 			r = 0;
