@@ -3,6 +3,9 @@
 #include "../export/export.h"
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 struct ls_opts {
@@ -493,6 +496,62 @@ int cmd_stat(int argc, char **argv)
 	return ex;
 }
 
+/* cat into a regular file: only the mapped runs are written (at their offsets from where stdout
+ * stands), holes are left as holes and the size set at the end, so a huge sparse file costs what its
+ * data costs. Reads still go through sv_file_read, which applies the reader's once-per-file rules. */
+struct cat_out {
+	struct sv_fs *fs;
+	const struct sv_inode *in;
+	int fd;
+	off_t base;
+	uint8_t *buf;
+	size_t chunk;
+	int st;
+};
+
+static int cat_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t n, unsigned flags)
+{
+	struct cat_out *c = ctx;
+	uint64_t bs = sv_fs_block_size(c->fs);
+	uint64_t off = lblk * bs, end = (lblk + n) * bs;
+	(void)pblk;
+	if (flags & SV_MAP_UNWRITTEN)
+		return 0;
+	if (end > c->in->size)
+		end = c->in->size;
+	for (; off < end; off += c->chunk) {
+		size_t len = end - off < c->chunk ? (size_t)(end - off) : c->chunk;
+		sv_file_read(c->fs, c->in, off, c->buf, len);
+		if (pwrite(c->fd, c->buf, len, c->base + (off_t)off) != (ssize_t)len) {
+			c->st = -1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* 1 when the whole file went out sparse, 0 when stdout is not a plain seekable file (the caller
+ * writes every byte), -1 on a write error. */
+static int cat_sparse(struct sv_fs *fs, const struct sv_inode *in, uint8_t *buf, size_t chunk)
+{
+	struct stat sb;
+	int fl = fcntl(1, F_GETFL);
+	if ((in->flags & EXT4_INLINE_DATA_FL) || fstat(1, &sb) != 0 || !S_ISREG(sb.st_mode) || fl < 0 ||
+	    (fl & O_APPEND))
+		return 0;
+	off_t base = lseek(1, 0, SEEK_CUR);
+	if (base < 0 || (uint64_t)base + in->size > (uint64_t)INT64_MAX)
+		return 0;
+	struct cat_out c = { fs, in, 1, base, buf, chunk, 0 };
+	sv_file_map(fs, in, cat_run, &c);   /* damage is reported by the reader */
+	if (c.st)
+		return -1;
+	off_t end = base + (off_t)in->size;
+	if (fstat(1, &sb) != 0 || (sb.st_size < end && ftruncate(1, end) != 0) || lseek(1, end, SEEK_SET) < 0)
+		return -1;
+	return 1;
+}
+
 static void cat_help(void)
 {
 	printf("usage: salvage cat SOURCE:PATH\n\nWrites the file's content to stdout (holes as zeros).\n");
@@ -533,7 +592,13 @@ int cmd_cat(int argc, char **argv)
 			size_t chunk = 1u << 20;
 			uint8_t *buf = malloc(chunk);
 			s.report.path = s.path;
-			for (uint64_t off = 0; buf && off < in.size; off += chunk) {
+			fflush(stdout);
+			int sp = buf ? cat_sparse(s.fs, &in, buf, chunk) : 0;
+			if (sp < 0) {
+				fprintf(stderr, "salvage cat: write error on stdout\n");
+				st = EXIT_DAMAGED;
+			}
+			for (uint64_t off = 0; buf && sp == 0 && off < in.size; off += chunk) {
 				size_t n = in.size - off < chunk ? (size_t)(in.size - off) : chunk;
 				sv_file_read(s.fs, &in, off, buf, n);
 				if (fwrite(buf, 1, n, stdout) != n) {
