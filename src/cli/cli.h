@@ -23,13 +23,19 @@ struct cli_src_opts {
 	bool quiet;              /* -q */
 	size_t cache_bytes;      /* block cache size (0: the reader's default) */
 	bool no_problem_print;   /* the command reports problems itself: count them only */
+	const char *map;         /* --map FILE: a GNU ddrescue mapfile; areas not '+' are unreadable */
+	unsigned max_retries;    /* --max-retries N: extra tries of a failing sector */
+	unsigned skip_after;     /* failed reads in a row before the rest of a request is skipped (0: never) */
+	const char *inject;      /* --inject-faults SPEC[/DELAY_MS] (testing: a failing drive) */
 };
 
 /* An opened source: the device stack, the filesystem, and the path inside it. */
 struct cli_src {
 	char *source;            /* the SOURCE part of SOURCE:PATH (owned) */
 	char *path;              /* the PATH part, "/" when absent (owned) */
-	struct sv_dev *base;     /* file/device */
+	struct sv_dev *base;     /* file/device, under the rescue reader (owns the whole raw stack) */
+	struct sv_dev *rescue;   /* the rescue reader (== base): its areas are SOURCE byte offsets */
+	uint64_t vol_off;        /* byte offset of the filesystem inside SOURCE */
 	struct sv_dev *dev;      /* what the fs reads through (slice/overlay above base) */
 	struct sv_fs *fs;
 	struct sv_report report; /* problems go to stderr via cli_problem_print, counted here */
@@ -53,6 +59,12 @@ typedef int (*cli_flag_fn)(void *ctx, int argc, char **argv, int *i);
  * printing what was wrong. flag may be NULL. */
 int cli_parse_args(int argc, char **argv, struct cli_src_opts *o, void (*help)(void), cli_flag_fn flag, void *ctx,
 		   const char **arg);
+/* Open a source file or device as salvage reads every source: file/device, the fault injector
+ * (--inject-faults), the rescue reader (retries down to the sector, --max-retries), the ddrescue
+ * map (--map). Prints what went wrong and returns an EXIT_* status. */
+int cli_open_dev(const char *path, const struct cli_src_opts *o, struct sv_dev **out);
+/* After a command: one line on stderr saying how much of the source could not be read, if any. */
+void cli_read_summary(const struct cli_src *s);
 /* Open arg as a source with a filesystem. Prints a message and returns EXIT_UNREADABLE or
  * EXIT_USAGE on failure, EXIT_DONE on success. */
 int cli_open(const char *arg, const struct cli_src_opts *o, struct cli_src *s);

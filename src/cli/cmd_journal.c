@@ -11,12 +11,14 @@ static int open_ext_journal(const struct cli_src_opts *o, struct sv_dev **ext)
 	*ext = NULL;
 	if (!o->journal)
 		return EXIT_DONE;
-	char err[512];
-	if (sv_dev_open_path(o->journal, ext, err, sizeof err) != SV_OK) {
-		fprintf(stderr, "salvage: --journal: %s\n", err);
-		return EXIT_UNREADABLE;
-	}
-	return EXIT_DONE;
+	/* the journal device gets the rescue reader too, but not the source's map or injected faults */
+	struct cli_src_opts jo = *o;
+	jo.map = NULL;
+	jo.inject = NULL;
+	int r = cli_open_dev(o->journal, &jo, ext);
+	if (r != EXIT_DONE)
+		fprintf(stderr, "salvage: (that was the --journal file)\n");
+	return r;
 }
 
 int cli_replay(struct cli_src *s, const struct cli_src_opts *o)

@@ -135,11 +135,10 @@ int cmd_probe(int argc, char **argv)
 	memset(&s, 0, sizeof s);
 	s.report.fn = cli_problem_print;
 	s.source = (char *)arg;
-	char err[512];
-	if (sv_dev_open_path(arg, &s.base, err, sizeof err) != SV_OK) {
-		fprintf(stderr, "salvage: %s\n", err);
-		return EXIT_UNREADABLE;
-	}
+	int r = cli_open_dev(arg, &o, &s.base);
+	if (r != EXIT_DONE)
+		return r;
+	s.rescue = s.base;
 	struct sv_part_table t;
 	memset(&t, 0, sizeof t);
 	sv_part_read(s.base, &s.report, &t);

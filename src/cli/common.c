@@ -61,20 +61,42 @@ int cli_parse_src_opt(int argc, char **argv, int *i, struct cli_src_opts *o)
 {
 	const char *a = argv[*i];
 	const char *val = NULL;
+	int64_t n;
 	/* the options that take a value, as "--opt VALUE" or (long ones) "--opt=VALUE"; anything
 	 * else that merely starts like one ("--partitionx") is not one of them */
 	bool needs = !strcmp(a, "-p") || !strcmp(a, "--partition") || !strcmp(a, "--offset") ||
-		     !strcmp(a, "--journal") || !strcmp(a, "--superblock") || !strcmp(a, "--block-size");
+		     !strcmp(a, "--journal") || !strcmp(a, "--superblock") || !strcmp(a, "--block-size") ||
+		     !strcmp(a, "--map") || !strcmp(a, "--max-retries") || !strcmp(a, "--inject-faults");
+	static const char *const long_vals[] = { "--partition", "--offset", "--journal", "--map", "--max-retries",
+						 "--inject-faults" };
+	const char *name = a;
 	if (needs) {
 		if (*i + 1 >= argc) {
 			fprintf(stderr, "salvage: %s needs a value\n", a);
 			return -1;
 		}
 		val = argv[++*i];
-	} else if (!(val = eq_value(a, "--partition")) && !(val = eq_value(a, "--offset"))) {
-		val = eq_value(a, "--journal");
+	} else {
+		for (size_t k = 0; k < sizeof long_vals / sizeof *long_vals && !val; k++)
+			if ((val = eq_value(a, long_vals[k])) != NULL)
+				name = long_vals[k];
 	}
-	int64_t n;
+	if (val && !strcmp(name, "--map")) {
+		o->map = val;
+		return 1;
+	}
+	if (val && !strcmp(name, "--max-retries")) {
+		if (!parse_i64(val, &n) || n > 1000) {
+			fprintf(stderr, "salvage: --max-retries '%s' is not a number from 0 to 1000\n", val);
+			return -1;
+		}
+		o->max_retries = (unsigned)n;
+		return 1;
+	}
+	if (val && !strcmp(name, "--inject-faults")) {
+		o->inject = val;
+		return 1;
+	}
 	if (val && (!strcmp(a, "-p") || !strcmp(a, "--partition") || eq_value(a, "--partition"))) {
 		if (!parse_i64(val, &n) || n < 1 || n > 100000) {
 			fprintf(stderr, "salvage: partition number '%s' is not a positive number (see `salvage probe`)\n", val);
@@ -207,6 +229,93 @@ void cli_problem_print(void *ctx, const struct sv_problem *pb)
 	fprintf(stderr, "%s\n", pb->msg);
 }
 
+/* Over an opened file or device (*d): the fault injector when asked, then the rescue reader with
+ * the map's unfinished areas marked. On success *d is the top (owning everything below). */
+static int stack_rescue(const char *path, const struct cli_src_opts *o, struct sv_dev **d)
+{
+	struct sv_dev *top = *d, *nd;
+	if (o->inject) {
+		struct sv_ranges bad = { 0 };
+		char spec[1024];
+		snprintf(spec, sizeof spec, "%s", o->inject);
+		char *slash = strchr(spec, '/');
+		int64_t delay = 0;
+		if (slash)
+			*slash++ = 0;
+		if (!sv_ranges_parse(spec, &bad) || (slash && (!parse_i64(slash, &delay) || delay > 60000))) {
+			fprintf(stderr, "salvage: --inject-faults '%s' is not START+LEN[,START+LEN...][/DELAY_MS]\n",
+				o->inject);
+			sv_ranges_free(&bad);
+			sv_dev_close(top);
+			*d = NULL;
+			return EXIT_USAGE;
+		}
+		int st = sv_dev_fault(top, &bad, (uint32_t)delay, true, &nd);
+		sv_ranges_free(&bad);
+		if (st != SV_OK) {
+			sv_dev_close(top);
+			*d = NULL;
+			return EXIT_UNREADABLE;
+		}
+		top = nd;
+	}
+	struct sv_rescue_opts ro = { o->max_retries, o->skip_after };
+	if (sv_dev_rescue(top, &ro, true, &nd) != SV_OK) {
+		sv_dev_close(top);
+		*d = NULL;
+		return EXIT_UNREADABLE;
+	}
+	top = nd;
+	*d = top;
+	if (!o->map)
+		return EXIT_DONE;
+	struct sv_ddmap m;
+	char err[512];
+	if (sv_ddmap_load(o->map, &m, err, sizeof err) != SV_OK) {
+		fprintf(stderr, "salvage: --map: %s\n", err);
+		return EXIT_USAGE;
+	}
+	struct sv_ranges un = { 0 };
+	int st = sv_ddmap_unfinished(&m, top->size, &un);
+	for (size_t i = 0; i < un.n && st == SV_OK; i++)
+		st = sv_rescue_mark(top, un.v[i].off, un.v[i].len, SV_BAD_MAP);
+	if (st == SV_OK && un.n && !o->quiet) {
+		char sz[32];
+		fprintf(stderr, "salvage: %s: the mapfile %s marks %zu areas (%s) of %s as not rescued; they read as "
+			"unreadable\n", path, o->map, un.n, sv_human_size(sv_ranges_total(&un), sz, sizeof sz), path);
+	}
+	sv_ranges_free(&un);
+	sv_ddmap_free(&m);
+	return st == SV_OK ? EXIT_DONE : EXIT_UNREADABLE;
+}
+
+int cli_open_dev(const char *path, const struct cli_src_opts *o, struct sv_dev **out)
+{
+	char err[512];
+	int st = sv_dev_open_path(path, out, err, sizeof err);
+	if (st != SV_OK) {
+		fprintf(stderr, "salvage: %s\n", err);
+		return EXIT_UNREADABLE;
+	}
+	return stack_rescue(path, o, out);
+}
+
+void cli_read_summary(const struct cli_src *s)
+{
+	struct sv_rescue_stats st;
+	sv_rescue_get_stats(s->rescue, &st);
+	if (!st.bad_bytes && !st.skipped_bytes)
+		return;
+	char a[32], b[32];
+	const struct sv_ranges *bad = sv_rescue_areas(s->rescue, SV_BAD_ERROR);
+	fprintf(stderr, "salvage: %s: %s in %zu areas could not be read (%llu failed reads)", s->source,
+		sv_human_size(st.bad_bytes, a, sizeof a), bad ? bad->n : 0, (unsigned long long)st.failed_reads);
+	if (st.skipped_bytes)
+		fprintf(stderr, "; %s more were skipped", sv_human_size(st.skipped_bytes, b, sizeof b));
+	fprintf(stderr, "; they read as zeros. To keep what can be read, image the drive once: "
+		"salvage image %s OUT.img --map OUT.map\n", s->source);
+}
+
 static bool has_ext_magic(struct sv_dev *d, uint64_t off)
 {
 	uint8_t m[2];
@@ -295,10 +404,15 @@ int cli_open(const char *arg, const struct cli_src_opts *o, struct cli_src *s)
 			       ? (fprintf(stderr, "salvage: (a path inside the source is written SOURCE:/PATH)\n"), EXIT_USAGE)
 			       : EXIT_UNREADABLE;
 	}
+	int r0 = stack_rescue(s->source, o, &s->base);
+	if (r0 != EXIT_DONE)
+		return r0;
+	s->rescue = s->base;
 	int r = pick_volume(s, o);
 	if (r != EXIT_DONE)
 		return r;
 	struct sv_fs_opts fo = { &s->report, o->sb_block, o->sb_bsize, o->cache_bytes };
+	s->vol_off = s->dev->lower == s->base ? sv_dev_slice_offset(s->dev) : 0;
 	st = sv_fs_open(s->dev, &fo, &s->fs, err, sizeof err);
 	if (st != SV_OK) {
 		fprintf(stderr, "salvage: %s: %s\n", s->dev->name, err);
@@ -348,9 +462,12 @@ int cli_resolve(struct cli_src *s, uint32_t *ino, struct sv_inode *in)
 
 int cli_exit_status(const struct cli_src *s, int status)
 {
+	cli_read_summary(s);
 	if (status != EXIT_DONE)
 		return status;
-	return s->report.errors ? EXIT_DAMAGED : EXIT_DONE;
+	struct sv_rescue_stats st;
+	sv_rescue_get_stats(s->rescue, &st);
+	return s->report.errors || st.bad_bytes || st.skipped_bytes ? EXIT_DAMAGED : EXIT_DONE;
 }
 
 bool cli_parse_size(const char *s, uint64_t *out)

@@ -69,6 +69,9 @@ int sv_dev_open_path(const char *path, struct sv_dev **out, char *err, size_t er
 /* A window [off, off+len) of lower. owns_lower decides whether close closes lower. */
 int sv_dev_slice(struct sv_dev *lower, uint64_t off, uint64_t len, bool owns_lower, struct sv_dev **out);
 
+/* Where slice d starts in its lower device (0 when d is not a slice). */
+uint64_t sv_dev_slice_offset(const struct sv_dev *d);
+
 /* A read-only view of a memory buffer (tests, fuzzers). The buffer must outlive the device. */
 int sv_dev_mem(const void *buf, size_t len, struct sv_dev **out);
 

@@ -174,6 +174,60 @@ static int ov_read(struct sv_dev *d, uint64_t off, void *buf, size_t len)
 	return st;
 }
 
+/* Translate a source's bad parts back into overlay addresses (base: where the piece starts in the
+ * source, at: where it starts in the overlay). */
+struct ov_bad_ctx {
+	sv_bad_fn fn;
+	void *ctx;
+	uint64_t base, at;
+};
+
+static int ov_bad_cb(void *ctx, uint64_t off, uint64_t len)
+{
+	struct ov_bad_ctx *b = ctx;
+	return b->fn(b->ctx, b->at + (off - b->base), len);
+}
+
+static int ov_bad(struct sv_dev *d, uint64_t off, uint64_t len, sv_bad_fn fn, void *ctx)
+{
+	struct overlay_dev *o = (struct overlay_dev *)d;
+	if (o->count == 0)
+		return sv_dev_bad(d->lower, off, len, fn, ctx);
+	struct ov_bad_ctx b = { fn, ctx, 0, 0 };
+	uint64_t run_off = off, run_len = 0;
+	int r = 0;
+	while (len > 0 && !r) {
+		uint64_t blk = off / o->bsize;
+		uint64_t in = off % o->bsize;
+		uint64_t n = o->bsize - in < len ? o->bsize - in : len;
+		struct ov_slot *s = ov_find(o, blk);
+		if (s) {
+			if (run_len)
+				r = sv_dev_bad(d->lower, run_off, run_len, fn, ctx);
+			run_len = 0;
+			uint64_t soff;
+			if (!r && s->kind != OV_COPY) {
+				if (!sv_add64(s->u.off, in, &soff))
+					r = fn(ctx, off, n);
+				else {
+					b.base = soff;
+					b.at = off;
+					r = sv_dev_bad(o->src[s->src], soff, n, ov_bad_cb, &b);
+				}
+			}
+		} else {
+			if (!run_len)
+				run_off = off;
+			run_len += n;
+		}
+		off += n;
+		len -= n;
+	}
+	if (!r && run_len)
+		r = sv_dev_bad(d->lower, run_off, run_len, fn, ctx);
+	return r;
+}
+
 static void ov_close(struct sv_dev *d)
 {
 	struct overlay_dev *o = (struct overlay_dev *)d;
@@ -187,7 +241,7 @@ static void ov_close(struct sv_dev *d)
 	free(o);
 }
 
-static const struct sv_dev_ops ov_ops = { ov_read, ov_close };
+static const struct sv_dev_ops ov_ops = { ov_read, ov_close, ov_bad };
 
 int sv_dev_overlay(struct sv_dev *lower, uint32_t bsize, bool owns_lower, struct sv_dev **out)
 {

@@ -96,8 +96,12 @@ static int fd_read(struct sv_dev *d, uint64_t off, void *buf, size_t len)
 {
 	struct fd_dev *f = (struct fd_dev *)d;
 	uint8_t *out = buf;
-	if (!f->aligned)
-		return fd_pread_all(f->fd, off, out, len);
+	if (!f->aligned) {
+		if (fd_pread_all(f->fd, off, out, len) == SV_OK)
+			return SV_OK;
+		memset(out, 0, len);   /* a short or failed read: nothing of it is trusted */
+		return SV_ERR_IO;
+	}
 	/* Device: go through an aligned bounce buffer, one chunk at a time. */
 	uint32_t ss = d->sector;
 	size_t chunk = 1u << 20;
@@ -130,7 +134,7 @@ static void fd_close(struct sv_dev *d)
 	free(f);
 }
 
-static const struct sv_dev_ops fd_ops = { fd_read, fd_close };
+static const struct sv_dev_ops fd_ops = { fd_read, fd_close, NULL };
 
 /* What a file that is not an image or a disk is, for the message refusing it. */
 static const char *kind_name(mode_t m)
