@@ -195,6 +195,30 @@ bool sv_fs_group_has_super(const struct sv_fs *fs, uint32_t g);
 /* Replace the device the fs reads through (e.g. a journal overlay on top of it); flushes the cache. */
 void sv_fs_set_dev(struct sv_fs *fs, struct sv_dev *dev);
 
+/* ---- where the filesystem's own structures lie (layout.c) ----
+ * For imaging what matters first and for saying what a bad sector hit. Per group, in group order:
+ * the superblock copy and group descriptor blocks (and reserved GDT blocks), the block bitmap,
+ * the inode bitmap, the inode table. Blocks outside the device are left out. Not the journal or
+ * the per-file metadata: see sv_file_meta and s_journal_inum. */
+enum sv_meta_kind {
+	SV_META_SUPER = 1,        /* a superblock copy (the primary: block 0, or 1 with 1 KiB blocks) */
+	SV_META_GDT,              /* group descriptor blocks */
+	SV_META_RESERVED_GDT,     /* reserved GDT blocks (for growing) */
+	SV_META_BLOCK_BITMAP,
+	SV_META_INODE_BITMAP,
+	SV_META_INODE_TABLE,      /* inodes group*s_inodes_per_group+1 ... in order, s_inode_size each */
+	SV_META_EXTENT,           /* sv_file_meta: an extent tree node (index or leaf block) */
+	SV_META_INDIRECT,         /* sv_file_meta: an indirect, double or triple indirect block */
+	SV_META_XATTR,            /* sv_file_meta: the inode's extended attribute block (i_file_acl) */
+};
+const char *sv_meta_kind_name(int kind);   /* "inode table", "extent block", ... */
+/* Called per run of blocks of one kind; nonzero stops (the value is returned). */
+typedef int (*sv_layout_fn)(void *ctx, int kind, uint32_t group, uint64_t blk, uint64_t count);
+int sv_fs_layout(struct sv_fs *fs, sv_layout_fn fn, void *ctx);
+/* The blocks of inode in that are not its data: extent tree nodes, indirect blocks, the xattr
+ * block; group is 0. Same walk rules as sv_file_map (each node once, device-bounded). */
+int sv_file_meta(struct sv_fs *fs, const struct sv_inode *in, sv_layout_fn fn, void *ctx);
+
 /* ---- inodes ---- */
 struct sv_inode {
 	uint32_t ino;
