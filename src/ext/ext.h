@@ -217,6 +217,7 @@ typedef int (*sv_layout_fn)(void *ctx, int kind, uint32_t group, uint64_t blk, u
 int sv_fs_layout(struct sv_fs *fs, sv_layout_fn fn, void *ctx);
 /* The blocks of inode in that are not its data: extent tree nodes, indirect blocks, the xattr
  * block; group is 0. Same walk rules as sv_file_map (each node once, device-bounded). */
+struct sv_inode;
 int sv_file_meta(struct sv_fs *fs, const struct sv_inode *in, sv_layout_fn fn, void *ctx);
 
 /* ---- inodes ---- */
