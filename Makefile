@@ -102,7 +102,7 @@ clean:
 #   make fuzz FUZZ_SECONDS=N   run each harness N seconds on build-fuzz/corpus/<name>; fails on a finding
 # The replay drivers ($(BUILD)/fuzz/replay_<name>: the same harness with fuzz/replay_main.c instead of
 # libFuzzer) are built with the unit tests; tests/t_fuzz_replay.sh runs fuzz/regress/ through them.
-FUZZ_NAMES := fs journal check part path
+FUZZ_NAMES := fs journal check part path ddmap
 FUZZ_CC ?= clang
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60

@@ -10,7 +10,7 @@ TESTS=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$TESTS")
 BUILD=${BUILD:-$REPO/build}
 REGRESS=$REPO/fuzz/regress
-NAMES="fs journal check part path"
+NAMES="fs journal check part path ddmap"
 
 if ! command -v python3 > /dev/null 2>&1; then
 	echo "SKIP fuzz_replay: python3 not installed (it times each run and measures its memory)"
