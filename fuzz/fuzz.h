@@ -37,6 +37,39 @@ static inline struct sv_report fuzz_report(void)
 	return r;
 }
 
+/* The input as a source the way salvage reads a disk: memory, a fault injector, the rescue reader.
+ * Every fourth input (by a hash of its bytes) gets two failing 512-byte sectors at places picked
+ * by the hash, so the error paths (zero-fill, sector splitting, partial blocks) are fuzzed too. */
+static inline int fuzz_dev(const uint8_t *data, size_t size, struct sv_dev **out)
+{
+	struct sv_dev *mem, *top;
+	if (sv_dev_mem(data, size, &mem) != SV_OK)
+		return SV_ERR_NOMEM;
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < size; i += 61)
+		h = (h ^ data[i]) * 1099511628211ull;
+	top = mem;
+	if ((h & 3) == 0 && size >= 4096) {
+		struct sv_ranges bad = { 0 };
+		sv_ranges_add(&bad, (h >> 8) % size / 512 * 512, 512);
+		sv_ranges_add(&bad, (h >> 32) % size / 512 * 512, 512);
+		struct sv_dev *f;
+		int st = sv_dev_fault(mem, &bad, 0, true, &f);
+		sv_ranges_free(&bad);
+		if (st != SV_OK) {
+			sv_dev_close(mem);
+			return st;
+		}
+		top = f;
+	}
+	struct sv_rescue_opts o = { 0, 0 };
+	if (sv_dev_rescue(top, &o, true, out) != SV_OK) {
+		sv_dev_close(top);
+		return SV_ERR_NOMEM;
+	}
+	return SV_OK;
+}
+
 /* Open the filesystem held by dev (primary superblock, then backups), or NULL. */
 static inline struct sv_fs *fuzz_fs_open(struct sv_dev *dev, struct sv_report *rep)
 {

@@ -6,7 +6,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sv_dev *dev;
-	if (sv_dev_mem(data, size, &dev) != SV_OK)
+	if (fuzz_dev(data, size, &dev) != SV_OK)
 		return 0;
 	struct sv_report rep = fuzz_report();
 	struct sv_fs *fs = fuzz_fs_open(dev, &rep);

@@ -61,8 +61,9 @@ int cli_parse_args(int argc, char **argv, struct cli_src_opts *o, void (*help)(v
 		   const char **arg);
 /* Open a source file or device as salvage reads every source: file/device, the fault injector
  * (--inject-faults), the rescue reader (retries down to the sector, --max-retries), the ddrescue
- * map (--map). Prints what went wrong and returns an EXIT_* status. */
-int cli_open_dev(const char *path, const struct cli_src_opts *o, struct sv_dev **out);
+ * map (--map). Prints what went wrong (after "what: " when what is not NULL, e.g. "--journal")
+ * and returns an EXIT_* status. */
+int cli_open_dev(const char *path, const char *what, const struct cli_src_opts *o, struct sv_dev **out);
 /* After a command: one line on stderr saying how much of the source could not be read, if any. */
 void cli_read_summary(const struct cli_src *s);
 /* Open arg as a source with a filesystem. Prints a message and returns EXIT_UNREADABLE or

@@ -15,10 +15,7 @@ static int open_ext_journal(const struct cli_src_opts *o, struct sv_dev **ext)
 	struct cli_src_opts jo = *o;
 	jo.map = NULL;
 	jo.inject = NULL;
-	int r = cli_open_dev(o->journal, &jo, ext);
-	if (r != EXIT_DONE)
-		fprintf(stderr, "salvage: (that was the --journal file)\n");
-	return r;
+	return cli_open_dev(o->journal, "--journal", &jo, ext);
 }
 
 int cli_replay(struct cli_src *s, const struct cli_src_opts *o)

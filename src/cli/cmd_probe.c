@@ -135,7 +135,7 @@ int cmd_probe(int argc, char **argv)
 	memset(&s, 0, sizeof s);
 	s.report.fn = cli_problem_print;
 	s.source = (char *)arg;
-	int r = cli_open_dev(arg, &o, &s.base);
+	int r = cli_open_dev(arg, NULL, &o, &s.base);
 	if (r != EXIT_DONE)
 		return r;
 	s.rescue = s.base;

@@ -289,12 +289,12 @@ static int stack_rescue(const char *path, const struct cli_src_opts *o, struct s
 	return st == SV_OK ? EXIT_DONE : EXIT_UNREADABLE;
 }
 
-int cli_open_dev(const char *path, const struct cli_src_opts *o, struct sv_dev **out)
+int cli_open_dev(const char *path, const char *what, const struct cli_src_opts *o, struct sv_dev **out)
 {
 	char err[512];
 	int st = sv_dev_open_path(path, out, err, sizeof err);
 	if (st != SV_OK) {
-		fprintf(stderr, "salvage: %s\n", err);
+		fprintf(stderr, "salvage: %s%s%s\n", what ? what : "", what ? ": " : "", err);
 		return EXIT_UNREADABLE;
 	}
 	return stack_rescue(path, o, out);
