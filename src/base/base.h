@@ -79,6 +79,18 @@ uint32_t sv_crc32(uint32_t crc, const void *buf, size_t len);  /* IEEE 802.3 as 
 uint16_t sv_crc16(uint16_t crc, const void *buf, size_t len);  /* CRC-16 (poly 0x8005 reflected), ext4 gdt_csum */
 uint32_t sv_be_crc32(uint32_t crc, const void *buf, size_t len); /* big-endian CRC32 used by JBD2 checksum v1 */
 
+/* SHA-256 (FIPS 180-4; sha256.c), for manifests: init, update any number of times, final. */
+struct sv_sha256 {
+	uint32_t h[8];
+	uint64_t len;          /* bytes hashed */
+	uint8_t buf[64];       /* a partial block */
+	size_t n;
+};
+void sv_sha256_init(struct sv_sha256 *s);
+void sv_sha256_update(struct sv_sha256 *s, const void *data, size_t len);
+void sv_sha256_final(struct sv_sha256 *s, uint8_t out[32]);   /* s must be initialised again to reuse */
+void sv_sha256_hex(const uint8_t sum[32], char out[65]);      /* lower-case hex, NUL-terminated */
+
 /* ---- problems: damage found while reading, sent to a sink; never printed here ---- */
 enum sv_severity { SV_SEV_INFO = 0, SV_SEV_WARN = 1, SV_SEV_ERROR = 2 };
 

@@ -104,6 +104,30 @@ struct cli_notes {
 };
 void cli_note_print(void *ctx, int kind, const char *path, const char *msg);
 
+/* Per-file truth for cp and tar (truth.c): --report FILE (the whole damage report, text or with
+ * --json JSON), --manifest FILE (a line per regular file written), and the list of damaged files
+ * on stderr at the end (the first 50 names, then how many more and where they all are). */
+struct sv_damage;
+struct sv_file_done;
+struct cli_truth {
+	const char *cmd;         /* "cp", "tar": for messages */
+	const char *report;      /* --report FILE, or NULL */
+	const char *manifest;    /* --manifest FILE, or NULL */
+	FILE *rf, *mf;
+	bool mf_failed;
+	struct sv_damage *dmg;
+};
+/* Take --report FILE / --manifest FILE at argv[*i]: 1 taken, 0 not these, -1 usage error (printed). */
+int cli_truth_flag(struct cli_truth *t, int argc, char **argv, int *i);
+/* After cli_open: make the registry, open the files (never the source itself). EXIT_* (printed). */
+int cli_truth_open(struct cli_truth *t, const struct cli_src *s, const char *journal);
+/* The sv_file_done_fn for --manifest (ctx: the struct cli_truth). */
+void cli_truth_file_done(void *ctx, const struct sv_file_done *f);
+/* At the end: damaged names on stderr, the report written (JSON to stdout when json and no
+ * --report and json_stdout). Returns status, or EXIT_DAMAGED when a file could not be written. */
+int cli_truth_finish(struct cli_truth *t, const struct cli_src *s, bool json, bool json_stdout, int status);
+void cli_truth_free(struct cli_truth *t);
+
 /* Commands: each takes argc/argv after the command name (argv[0] is the command). */
 int cmd_probe(int argc, char **argv);
 int cmd_info(int argc, char **argv);

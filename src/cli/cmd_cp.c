@@ -21,6 +21,12 @@ static void usage(FILE *f)
 		"  --exclude GLOB     leave out entries whose path below the copy, or whose name, matches GLOB\n"
 		"                     (repeatable)\n"
 		"  --max-size SIZE    leave out regular files larger than SIZE (4096, 100M, 1.5G)\n"
+		"  --report FILE      write the whole damage report to FILE: every damaged file under every name,\n"
+		"                     with the byte ranges written as zeros, the metadata damage and the bad areas\n"
+		"                     (text; JSON with --json). Without it stderr lists the first 50 damaged names\n"
+		"  --json             the damage report as JSON (to stdout without --report)\n"
+		"  --manifest FILE    one line per regular file written: SHA-256 of the bytes written, size,\n"
+		"                     intact or damaged:OFFSET+LENGTH,..., path (hard links under every name)\n"
 		"  -q, --quiet        no progress and no list of what was left out on request\n"
 		"  -p N, --partition N, --offset BYTES, --superblock N --block-size B, --journal FILE, --no-replay\n"
 		"                     pick the filesystem (see `salvage --help`)\n"
@@ -51,6 +57,9 @@ int cmd_cp(int argc, char **argv)
 	struct sv_cp_opts co;
 	memset(&co, 0, sizeof co);
 	co.sel.max_size = UINT64_MAX;
+	struct cli_truth truth;
+	memset(&truth, 0, sizeof truth);
+	truth.cmd = "cp";
 	const char **excl = calloc((size_t)argc + 1, sizeof *excl);
 	const char *pos[2] = { NULL, NULL };
 	int npos = 0;
@@ -96,7 +105,14 @@ int cmd_cp(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 		} else {
-			int r = cli_parse_src_opt(argc, argv, &i, &so);
+			int r = cli_truth_flag(&truth, argc, argv, &i);
+			if (r < 0) {
+				free(excl);
+				return EXIT_USAGE;
+			}
+			if (r > 0)
+				continue;
+			r = cli_parse_src_opt(argc, argv, &i, &so);
 			if (r < 0) {
 				free(excl);
 				return EXIT_USAGE;
@@ -131,6 +147,18 @@ int cmd_cp(int argc, char **argv)
 		free(excl);
 		return r;
 	}
+	r = cli_truth_open(&truth, &s, so.journal);
+	if (r != EXIT_DONE) {
+		cli_truth_free(&truth);
+		cli_close(&s);
+		free(excl);
+		return r;
+	}
+	co.damage = truth.dmg;
+	if (truth.manifest) {
+		co.file_done = cli_truth_file_done;
+		co.file_done_ctx = &truth;
+	}
 	struct cli_notes notes;
 	memset(&notes, 0, sizeof notes);
 	notes.quiet = so.quiet;
@@ -161,7 +189,7 @@ int cmd_cp(int argc, char **argv)
 	int cs = sv_cp(s.fs, ino, s.path, pos[1], &co, &st, err, sizeof err);
 	if (notes.progress_shown)
 		fputs("\r\033[K", stderr);
-	int status = EXIT_DONE;
+	int status = cli_truth_finish(&truth, &s, so.json, true, EXIT_DONE);
 	if (cs != SV_OK) {
 		fprintf(stderr, "salvage cp: %s\n", err);
 		status = cs == SV_ERR_NOMEM ? EXIT_UNREADABLE : EXIT_DAMAGED;
@@ -193,6 +221,7 @@ int cmd_cp(int argc, char **argv)
 		fprintf(stderr, "salvage cp: %lu problems found in the source; what could be read was copied\n",
 			s.report.errors);
 	status = cli_exit_status(&s, status);
+	cli_truth_free(&truth);
 	cli_close(&s);
 	free(excl);
 	return status;

@@ -20,6 +20,12 @@ static void usage(FILE *f)
 		"  --max-size SIZE    leave out regular files larger than SIZE (4096, 100M, 1.5G)\n"
 		"  --no-sparse        store holes as zeros (for readers without GNU sparse support)\n"
 		"  --no-xattrs        leave extended attributes out\n"
+		"  --report FILE      write the whole damage report to FILE: every damaged file under every name,\n"
+		"                     with the byte ranges stored as zeros, the metadata damage and the bad areas\n"
+		"                     (text; JSON with --json). Without it stderr lists the first 50 damaged names\n"
+		"  --json             the --report as JSON\n"
+		"  --manifest FILE    one line per regular file archived: SHA-256 of its data as stored, size,\n"
+		"                     intact or damaged:OFFSET+LENGTH,..., path (hard links under every name)\n"
 		"  -q, --quiet        do not list what was left out on request\n"
 		"  -p N, --partition N, --offset BYTES, --superblock N --block-size B, --journal FILE, --no-replay\n"
 		"                     pick the filesystem (see `salvage --help`)\n"
@@ -36,6 +42,9 @@ int cmd_tar(int argc, char **argv)
 	memset(&to, 0, sizeof to);
 	to.sel.max_size = UINT64_MAX;
 	to.fd = 1;
+	struct cli_truth truth;
+	memset(&truth, 0, sizeof truth);
+	truth.cmd = "tar";
 	const char **excl = calloc((size_t)argc + 1, sizeof *excl);
 	const char *src = NULL;
 	if (!excl) {
@@ -78,7 +87,12 @@ int cmd_tar(int argc, char **argv)
 				goto out;
 			}
 		} else {
-			int r = cli_parse_src_opt(argc, argv, &i, &so);
+			int r = cli_truth_flag(&truth, argc, argv, &i);
+			if (r < 0)
+				goto out;
+			if (r > 0)
+				continue;
+			r = cli_parse_src_opt(argc, argv, &i, &so);
 			if (r < 0)
 				goto out;
 			if (r == 0) {
@@ -97,6 +111,10 @@ int cmd_tar(int argc, char **argv)
 			"salvage tar %s > archive.tar\n", src);
 		goto out;
 	}
+	if (so.json && !truth.report) {
+		fprintf(stderr, "salvage tar: --json needs --report FILE (stdout holds the archive)\n");
+		goto out;
+	}
 	to.sel.exclude = excl;
 
 	struct cli_src s;
@@ -112,6 +130,16 @@ int cmd_tar(int argc, char **argv)
 		cli_close(&s);
 		goto out;
 	}
+	status = cli_truth_open(&truth, &s, so.journal);
+	if (status != EXIT_DONE) {
+		cli_close(&s);
+		goto out;
+	}
+	to.damage = truth.dmg;
+	if (truth.manifest) {
+		to.file_done = cli_truth_file_done;
+		to.file_done_ctx = &truth;
+	}
 	struct cli_notes notes;
 	memset(&notes, 0, sizeof notes);
 	notes.quiet = so.quiet;
@@ -120,6 +148,7 @@ int cmd_tar(int argc, char **argv)
 	struct sv_export_stats st;
 	char err[512] = "";
 	int ts = sv_tar(s.fs, ino, s.path, &to, &st, err, sizeof err);
+	status = cli_truth_finish(&truth, &s, so.json, false, status);
 	if (ts != SV_OK) {
 		fprintf(stderr, "salvage tar: %s\n", err);
 		status = EXIT_DAMAGED;
@@ -136,6 +165,7 @@ int cmd_tar(int argc, char **argv)
 	status = cli_exit_status(&s, status);
 	cli_close(&s);
 out:
+	cli_truth_free(&truth);
 	free(excl);
 	return status;
 }

@@ -218,7 +218,9 @@ void cli_problem_print(void *ctx, const struct sv_problem *pb)
 		return;
 	if (++printed_problems > 200) {
 		if (printed_problems == 201)
-			fprintf(stderr, "salvage: more problems follow; not printing them (run `salvage check` for a full list)\n");
+			fprintf(stderr, "salvage: more problems follow and are not printed one by one: cp and tar list "
+				"every damaged file at the end and `--report FILE` writes the complete damage report; "
+				"`salvage check SOURCE` lists every problem\n");
 		return;
 	}
 	fprintf(stderr, "salvage: ");

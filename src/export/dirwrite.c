@@ -63,6 +63,9 @@ struct cp {
 	const struct sv_walk_entry *e;
 	int werr;               /* errno of a failed write, 0 when none */
 	uint64_t wend;          /* end of the last write: no ftruncate needed when it is i_size */
+	uint64_t pos;           /* file bytes up to here were given by the map (a damaged map's
+	                         * overlapping runs are written once) */
+	struct sv_truth tr;     /* lost ranges, damage registry, hashes */
 };
 
 static void note(struct cp *c, int kind, const char *path, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -274,32 +277,32 @@ static int write_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsi
 	struct cp *c = ctx;
 	const struct sv_inode *in = c->e->in;
 	uint64_t bs = c->bsize, start, end;
-	if (flags & SV_MAP_UNWRITTEN)
-		return 0;   /* preallocated: reads as zeros, stays a hole */
 	if (!sv_mul64(lblk, bs, &start) || start >= in->size)
 		return 0;
 	if (!sv_add64(lblk, len, &end) || !sv_mul64(end, bs, &end) || end > in->size)
 		end = in->size;
+	uint64_t s = start < c->pos ? c->pos : start;
+	if (s >= end)
+		return 0;
+	sv_truth_run(&c->tr, s, end);
+	c->pos = end;
+	if (flags & SV_MAP_UNWRITTEN)
+		return 0;   /* preallocated: reads as zeros, stays a hole */
 	uint64_t per = c->bufcap / bs;
-	uint64_t nblk = (end - start + bs - 1) / bs;
-	for (uint64_t i = 0; i < nblk; i += per) {
+	uint64_t first = (s - start) / bs, nblk = (end - start + bs - 1) / bs;
+	for (uint64_t i = first; i < nblk; i += per) {
 		uint64_t n = nblk - i < per ? nblk - i : per;
 		uint64_t off = start + i * bs;
 		size_t bytes = (size_t)(end - off < n * bs ? end - off : n * bs);
-		unsigned long before = c->rep->count;
-		int st = sv_fs_read_blocks(c->fs, pblk + i, n, c->buf);
-		if (st != SV_OK && c->rep->count == before)
-			sv_report(c->rep, SV_PB_EXTENT, in->ino, pblk + i,
-				  "file inode %u: blocks %llu-%llu (file offset %llu) cannot be read (%s); zeros written "
-				  "in their place", in->ino, (unsigned long long)(pblk + i),
-				  (unsigned long long)(pblk + i + n - 1), (unsigned long long)off, sv_strerror(st));
-		if (st == SV_ERR_CORRUPT)
-			continue;   /* out of range: nothing read, the hole already reads as zeros */
+		/* on failure the lost bytes are zero in buf and reported in file bytes */
+		if (sv_truth_read(&c->tr, pblk + i, n, off, bytes, c->buf) == SV_ERR_CORRUPT)
+			continue;   /* outside the filesystem: nothing read, the hole reads as zeros */
 		int err = pwrite_all(c->fd, c->buf, bytes, off);
 		if (err) {
 			c->werr = err;
 			return 1;
 		}
+		sv_truth_data(&c->tr, off, c->buf, bytes);
 		progress(c, bytes);
 		c->wend = off + bytes;
 	}
@@ -311,14 +314,17 @@ static void write_inline(struct cp *c)
 {
 	const struct sv_inode *in = c->e->in;
 	size_t n = 0;
-	sv_inline_read(c->fs, in, c->buf, c->bufcap, &n);
+	int st = sv_inline_read(c->fs, in, c->buf, c->bufcap, &n);
 	if (n > in->size)
 		n = (size_t)in->size;
+	if (st != SV_OK && st != SV_ERR_CSUM)
+		sv_truth_inline_bad(&c->tr, n);
 	int err = pwrite_all(c->fd, c->buf, n, 0);
 	if (err) {
 		c->werr = err;
 		return;
 	}
+	sv_truth_data(&c->tr, 0, c->buf, n);
 	progress(c, n);
 	c->wend = n;
 }
@@ -370,12 +376,21 @@ static int copy_reg(struct cp *c, const struct sv_walk_entry *e, int dirfd, cons
 	c->e = e;
 	c->werr = 0;
 	c->wend = 0;
-	if (in->flags & EXT4_INLINE_DATA_FL)
+	c->pos = 0;
+	sv_truth_file_begin(&c->tr, e);
+	int ms = SV_OK;
+	if (in->flags & EXT4_INLINE_DATA_FL) {
 		write_inline(c);
-	else
-		sv_file_map(c->fs, in, write_run, c);  /* map damage was reported; what could be mapped is written */
+	} else {
+		/* map damage is reported (and marks the file); what could be mapped is written */
+		sv_truth_mapping(&c->tr, true);
+		ms = sv_file_map(c->fs, in, write_run, c);
+		sv_truth_mapping(&c->tr, false);
+	}
 	if (!c->werr && c->wend != in->size && ftruncate(fd, (off_t)in->size) != 0)
 		c->werr = errno;
+	if (!c->werr)
+		sv_truth_file_end(&c->tr, ms);
 	int r = c->werr;
 	if (r)
 		write_failed(c, e, "incomplete copy of", r);
@@ -651,8 +666,10 @@ static int leave_dir(struct cp *c, const struct sv_walk_entry *e)
 static int cp_entry(void *ctx, int ev, const struct sv_walk_entry *e)
 {
 	struct cp *c = ctx;
-	if (ev == SV_WALK_LEAVE)
+	if (ev == SV_WALK_LEAVE) {
+		sv_truth_idle(&c->tr);
 		return leave_dir(c, e);
+	}
 	int kind;
 	if (sv_select_skip(&c->o->sel, e, &kind)) {
 		c->st->skipped++;
@@ -665,10 +682,16 @@ static int cp_entry(void *ctx, int ev, const struct sv_walk_entry *e)
 		write_failed(c, e, "cannot reach the directory of", EBADF);
 		return SV_WALK_SKIP;
 	}
-	if (ev == SV_WALK_ENTER)
-		return enter_dir(c, e, dirfd, name);
+	if (ev == SV_WALK_ENTER) {
+		int r = enter_dir(c, e, dirfd, name);
+		if (r == 0)
+			sv_truth_dir(&c->tr, e);   /* the walk reads its entries next */
+		return r;
+	}
 	if (e->link_rel) {
 		int r = copy_link(c, e, dirfd, name);
+		if (r == 0)
+			sv_truth_link(&c->tr, e);
 		if (r >= 0)
 			return r ? SV_WALK_SKIP : 0;
 	}
@@ -735,7 +758,14 @@ int sv_cp(struct sv_fs *fs, uint32_t ino, const char *path, const char *dest, co
 	if (!sv_os_has_xattrs())
 		note(&c, SV_NOTE_XATTR, NULL, "extended attributes are not kept: this platform has no support for them");
 
+	if (sv_truth_begin(&c.tr, fs, c.rep, o->damage, o->file_done, o->file_done_ctx) != SV_OK) {
+		free(c.target);
+		free(c.buf);
+		snprintf(err, errlen, "out of memory");
+		return SV_ERR_NOMEM;
+	}
 	int r = sv_walk(fs, ino, p, NULL, cp_entry, &c);
+	sv_truth_end(&c.tr);
 	for (size_t i = 0; i < c.nlv; i++)
 		if (c.lv[i].fd >= 0)
 			close(c.lv[i].fd);

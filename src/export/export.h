@@ -9,6 +9,7 @@
 #include "../base/base.h"
 #include "../io/io.h"
 #include "../ext/ext.h"
+#include <stdio.h>
 
 /* ---- pieces every tree walker shares (names.c) ---- */
 /* One directory's entries, read whole and in disk order, with names safe to write:
@@ -161,6 +162,89 @@ struct sv_export_stats {
 	uint64_t failed;         /* left out or incomplete because of damage or a write error */
 };
 
+/* ---- per-file truth: the damage registry (damage.c) ----
+ * What a copy lost, per damaged inode: the file byte ranges written as zeros because they could not
+ * be read (sorted, merged), why, the file's size, and every name it has in the copied tree (the
+ * first is where its data was read); plus the metadata damage met on the way. cp and tar fill it
+ * (sv_cp_opts.damage, sv_tar_opts.damage); others may. Memory: proportional to the damage, nothing
+ * is kept for an intact file. */
+enum sv_lost_why {        /* bits */
+	SV_LOST_READ = 1,       /* the drive returned a read error */
+	SV_LOST_SKIPPED = 2,    /* not read: skipped ahead in a run of errors */
+	SV_LOST_DDMAP = 4,      /* not read: the ddrescue map does not mark it rescued */
+	SV_LOST_MAP = 8,        /* where the data lies is unknown: an extent or indirect block is
+	                         * unreadable or damaged (the range is every byte the map did not give) */
+	SV_LOST_INLINE = 16,    /* inline data damaged */
+	SV_LOST_OUTSIDE = 32,   /* the map points outside the filesystem */
+};
+struct sv_damage;
+int sv_damage_new(struct sv_damage **out);
+void sv_damage_free(struct sv_damage *d);   /* NULL-safe */
+/* File bytes [off, off+len) of inode in, named path (its first name, when new), are zeros in the
+ * output. src_off: where they lie in the SOURCE (UINT64_MAX: not known), kept for coming back to
+ * them. SV_OK or SV_ERR_NOMEM. */
+int sv_damage_add(struct sv_damage *d, const struct sv_inode *in, const char *path, uint64_t off, uint64_t len,
+		  uint64_t src_off, unsigned why);
+/* Another name of inode ino; kept only when ino is damaged (a name given twice is kept once). */
+int sv_damage_add_name(struct sv_damage *d, uint32_t ino, const char *path);
+/* The lost ranges of ino, or NULL when it is not damaged. Valid until the next add. */
+const struct sv_ranges *sv_damage_lost(const struct sv_damage *d, uint32_t ino);
+/* Metadata damage: what ("inode table", "directory", "extent block", ...; a static string), the
+ * block (SV_NOBLOCK: none), the inode (0: none) and path (NULL: none) it concerns. A repeat of the
+ * entry before is dropped. */
+int sv_damage_meta(struct sv_damage *d, const char *what, uint64_t block, uint32_t ino, const char *path);
+
+struct sv_damage_file {
+	uint32_t ino;
+	uint64_t size;
+	unsigned why;                   /* SV_LOST_* bits */
+	const struct sv_ranges *lost;   /* file byte ranges */
+	const char *const *names;       /* every name, first one first */
+	size_t nnames;
+};
+size_t sv_damage_count(const struct sv_damage *d);          /* damaged inodes */
+void sv_damage_get(const struct sv_damage *d, size_t i, struct sv_damage_file *out);
+uint64_t sv_damage_bytes(const struct sv_damage *d);       /* file bytes lost, all inodes */
+size_t sv_damage_lines(const struct sv_damage *d);         /* damaged names (one text line each) */
+size_t sv_damage_meta_count(const struct sv_damage *d);
+/* The SOURCE byte ranges inode i's lost bytes lie in, as recorded (for coming back to them):
+ * calls fn(ctx, file_off, src_off, len) for each; nonzero stops. */
+int sv_damage_each_source(const struct sv_damage *d, size_t i,
+			  int (*fn)(void *ctx, uint64_t file_off, uint64_t src_off, uint64_t len), void *ctx);
+/* "read error", "skipped", "ddrescue map", "map damaged", ... joined with ", ". */
+const char *sv_damage_why(unsigned why, char *buf, size_t cap);
+
+/* Reports. Text (one line per damaged name:
+ *   damaged: /a/b (inode 12, 12345 bytes): lost bytes 4096-8191, 20480-20991
+ * with inclusive ranges; then "metadata: ..." lines; then "bad area: bytes A-B of SOURCE (kind)"
+ * lines from the rescue reader) or JSON ({"damaged":[...],"bad_areas":[...],"metadata":[...],
+ * "files_damaged":N,"bytes_lost":N}). rescue may be NULL (no bad areas). Returns 0, or -1 when
+ * writing failed (errno set). */
+int sv_damage_write_text(const struct sv_damage *d, struct sv_dev *rescue, const char *source, FILE *f);
+int sv_damage_write_json(const struct sv_damage *d, struct sv_dev *rescue, FILE *f);
+/* The first max_lines "damaged:" lines, each after prefix, at most max_ranges ranges a line (0:
+ * all); returns how many lines were left out. */
+size_t sv_damage_write_lines(const struct sv_damage *d, FILE *f, const char *prefix, size_t max_lines,
+			     size_t max_ranges);
+
+/* ---- manifests: one line per regular file name written ----
+ * "# salvage manifest 1: sha256 size status path", then per name
+ * "<sha256 hex>\t<size>\t<intact|damaged:OFF+LEN,...>\t<path>", the path with \t \n \\ and other
+ * control bytes escaped (\t \n \\ \xHH). The hash is of the bytes written: zeros where the
+ * source could not be read, holes as zeros. */
+struct sv_file_done {
+	const char *path;               /* the name in the filesystem ("/a/b") */
+	uint32_t ino;
+	uint64_t size;
+	uint8_t sha256[32];
+	const struct sv_ranges *lost;   /* NULL: intact */
+};
+typedef void (*sv_file_done_fn)(void *ctx, const struct sv_file_done *f);
+int sv_manifest_header(FILE *f);
+int sv_manifest_line(FILE *f, const struct sv_file_done *fd);
+/* A path as the manifest and the text report write it. */
+void sv_write_escaped(FILE *f, const char *s, size_t len);
+
 /* ---- directory writer (cp -a) ---- */
 /* A file on the host, as stat(2) names it. */
 struct sv_file_id {
@@ -180,6 +264,11 @@ struct sv_cp_opts {
 	 * left alone and noted (SV_NOTE_SOURCE). */
 	const struct sv_file_id *protect;
 	size_t nprotect;
+	/* Per-file truth: the damage met goes here (NULL: not kept); file_done, when set, is called
+	 * for every regular file name written, with the SHA-256 of what was written. */
+	struct sv_damage *damage;
+	sv_file_done_fn file_done;
+	void *file_done_ctx;
 };
 /* Copy the tree at inode ino (path in the filesystem: path) to dest. When dest does not exist it
  * becomes the copy; when it is an existing directory the copy goes inside it under the source's
@@ -201,6 +290,9 @@ struct sv_tar_opts {
 	bool no_xattrs;
 	sv_note_fn note;
 	void *note_ctx;
+	struct sv_damage *damage;       /* as in sv_cp_opts (the hash is of the member's file data) */
+	sv_file_done_fn file_done;
+	void *file_done_ctx;
 };
 /* Write a pax archive of the tree at inode ino (path in the filesystem: path) to o->fd.
  * Member names: the root "/" gives "./", "./etc", ...; a directory /d gives "d/", "d/x"; a file

@@ -58,6 +58,7 @@ struct tar {
 	const char *root_name;   /* "." for the filesystem root, else the last component */
 	struct tbuf name, link, pax, sparse_name;
 	bool xattr_eq_noted;
+	struct sv_truth tr;      /* lost ranges, damage registry, hashes */
 };
 
 /* ---- output ---- */
@@ -475,13 +476,14 @@ static void add_region(struct fdata *f, uint64_t off, uint64_t len)
 	f->rhave = true;
 }
 
-/* Data bytes go out through here, never more than the header promised. */
-static void data_put(struct fdata *f, const void *p, uint64_t n)
+/* Data bytes go out through here, never more than the header promised; returns how many went. */
+static uint64_t data_put(struct fdata *f, const void *p, uint64_t n)
 {
 	if (n > f->left)
 		n = f->left;
 	out_put(f->t, p, (size_t)n);
 	f->left -= n;
+	return n;
 }
 
 static void data_zeros(struct fdata *f, uint64_t n)
@@ -497,14 +499,16 @@ static int tar_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsign
 	struct fdata *f = ctx;
 	struct tar *t = f->t;
 	uint64_t bs = t->bsize, start, end;
-	if (flags & SV_MAP_UNWRITTEN)
-		return 0;
 	if (!sv_mul64(lblk, bs, &start) || start >= f->in->size)
 		return 0;
 	if (!sv_add64(lblk, len, &end) || !sv_mul64(end, bs, &end) || end > f->in->size)
 		end = f->in->size;
 	uint64_t s = start < f->pos ? f->pos : start;   /* overlapping runs of a damaged map: once */
 	if (s >= end)
+		return 0;
+	if (f->phase == PH_DATA)
+		sv_truth_run(&t->tr, s, end);
+	if (flags & SV_MAP_UNWRITTEN)
 		return 0;
 	if (f->phase != PH_DATA) {
 		add_region(f, s, end - s);
@@ -519,16 +523,12 @@ static int tar_run(void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len, unsign
 		uint64_t n = (end - cstart + bs - 1) / bs;
 		if (n > per)
 			n = per;
-		unsigned long before = t->rep->count;
-		int st = sv_fs_read_blocks(t->fs, pblk + b, n, t->buf);
-		if (st != SV_OK && t->rep->count == before)
-			sv_report(t->rep, SV_PB_EXTENT, f->in->ino, pblk + b,
-				  "file inode %u: blocks %llu-%llu cannot be read (%s); zeros stored in their place",
-				  f->in->ino, (unsigned long long)(pblk + b), (unsigned long long)(pblk + b + n - 1),
-				  sv_strerror(st));
 		uint64_t from = cstart < s ? s : cstart;
 		uint64_t to = cstart + n * bs < end ? cstart + n * bs : end;
-		data_put(f, t->buf + (from - cstart), to - from);
+		/* on failure the lost bytes are zero in buf (never the last chunk's) and reported */
+		sv_truth_read(&t->tr, pblk + b, n, cstart, (size_t)(to - cstart), t->buf);
+		uint64_t put = data_put(f, t->buf + (from - cstart), to - from);
+		sv_truth_data(&t->tr, from, t->buf + (from - cstart), (size_t)put);
 		t->st->bytes += to - from;
 	}
 	f->pos = end;
@@ -546,12 +546,15 @@ static int map_pass(struct tar *t, struct fdata *f, int phase)
 	f->rhave = false;
 	int r = SV_OK;
 	if (!f->inl) {
+		sv_truth_mapping(&t->tr, phase == PH_DATA);
 		r = sv_file_map(t->fs, f->in, tar_run, f);
+		sv_truth_mapping(&t->tr, false);
 	} else if (phase != PH_DATA) {
 		if (f->ilen)
 			add_region(f, 0, f->ilen);
 	} else {
-		data_put(f, t->buf, f->ilen);
+		uint64_t put = data_put(f, t->buf, f->ilen);
+		sv_truth_data(&t->tr, 0, t->buf, (size_t)put);
 		t->st->bytes += f->ilen;
 		f->pos = f->ilen;
 	}
@@ -576,12 +579,15 @@ static int write_reg(struct tar *t, const struct sv_walk_entry *e, const char *n
 	f.t = t;
 	f.in = in;
 	struct hdr m = { '0', name, nlen, NULL, 0, in->size, NULL, 0, true };
+	sv_truth_file_begin(&t->tr, e);
 	if (in->flags & EXT4_INLINE_DATA_FL) {
 		/* read once (damage reported once); a size past the inline bytes is a hole */
 		f.inl = true;
-		sv_inline_read(t->fs, in, t->buf, t->bufcap, &f.ilen);
+		int ist = sv_inline_read(t->fs, in, t->buf, t->bufcap, &f.ilen);
 		if (f.ilen > in->size)
 			f.ilen = (size_t)in->size;
+		if (ist != SV_OK && ist != SV_ERR_CSUM)
+			sv_truth_inline_bad(&t->tr, f.ilen);
 	}
 	if (!t->o->no_sparse && in->size > 0) {
 		map_pass(t, &f, PH_COUNT);
@@ -612,11 +618,14 @@ static int write_reg(struct tar *t, const struct sv_walk_entry *e, const char *n
 			map_pass(t, &f, PH_MAP);
 			out_zeros(t, pad512(f.maptext));
 			f.left = f.data;
-			map_pass(t, &f, PH_DATA);
+			int ms = map_pass(t, &f, PH_DATA);
 			data_zeros(&f, f.left);
 			out_zeros(t, pad512(total));
 			t->st->files++;
-			return t->werr ? SV_ERR_IO : SV_OK;
+			if (t->werr)
+				return SV_ERR_IO;
+			sv_truth_file_end(&t->tr, ms);
+			return SV_OK;
 		}
 	}
 	int st = write_header(t, e, &m);
@@ -624,19 +633,24 @@ static int write_reg(struct tar *t, const struct sv_walk_entry *e, const char *n
 		return st;
 	f.left = in->size;
 	f.sparse = false;
-	map_pass(t, &f, PH_DATA);
+	int ms = map_pass(t, &f, PH_DATA);
 	data_zeros(&f, f.left);
 	out_zeros(t, pad512(in->size));
 	t->st->files++;
-	return t->werr ? SV_ERR_IO : SV_OK;
+	if (t->werr)
+		return SV_ERR_IO;
+	sv_truth_file_end(&t->tr, ms);
+	return SV_OK;
 }
 
 /* ---- members ---- */
 static int tar_entry(void *ctx, int ev, const struct sv_walk_entry *e)
 {
 	struct tar *t = ctx;
-	if (ev == SV_WALK_LEAVE)
+	if (ev == SV_WALK_LEAVE) {
+		sv_truth_idle(&t->tr);
 		return 0;
+	}
 	int kind;
 	if (sv_select_skip(&t->o->sel, e, &kind)) {
 		t->st->skipped++;
@@ -689,13 +703,18 @@ static int tar_entry(void *ctx, int ev, const struct sv_walk_entry *e)
 		m.xattrs = false;
 		st = write_header(t, e, &m);
 		t->st->hardlinks++;
+		if (st == SV_OK)
+			sv_truth_link(&t->tr, e);
 		return st;
 	}
 	switch (type) {
 	case SV_IFDIR:
 		m.type = '5';
 		t->st->dirs++;
-		return write_header(t, e, &m);
+		st = write_header(t, e, &m);
+		if (st == SV_OK && !e->repeat)
+			sv_truth_dir(&t->tr, e);   /* the walk reads its entries next */
+		return st;
 	case SV_IFREG:
 		return write_reg(t, e, nm->p, nm->len);
 	case SV_IFLNK: {
@@ -765,8 +784,10 @@ int sv_tar(struct sv_fs *fs, uint32_t ino, const char *path, const struct sv_tar
 		t.buf = NULL;
 	sv_os_grow_pipe(o->fd);
 	int r = SV_ERR_NOMEM;
-	if (root && t.out && t.buf) {
+	if (root && t.out && t.buf &&
+	    sv_truth_begin(&t.tr, fs, t.rep, o->damage, o->file_done, o->file_done_ctx) == SV_OK) {
 		r = sv_walk(fs, ino, p, NULL, tar_entry, &t);
+		sv_truth_end(&t.tr);
 		if (r == SV_OK || t.werr) {
 			out_zeros(&t, 2 * BLK);  /* end of archive */
 			out_flush(&t);

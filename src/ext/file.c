@@ -276,10 +276,34 @@ static int cursor_for(struct sv_fs *fs, const struct sv_inode *in, struct sv_fcu
 
 struct rd {
 	struct sv_fs *fs;
+	const struct sv_inode *in;
 	uint8_t *buf;
 	uint64_t off, len;     /* byte range wanted */
 	int st;
 };
+
+/* A failed read of file bytes starting at foff from device bytes [dev_off, ...): each unreadable
+ * part the device names becomes a report in file bytes (the first few of one read; then a count). */
+struct rd_bad {
+	struct rd *r;
+	uint64_t dev_off, foff;
+	unsigned long n;
+};
+
+#define RD_SHOWN 4
+
+static int rd_bad_one(void *ctx, uint64_t off, uint64_t len)
+{
+	struct rd_bad *b = ctx;
+	uint64_t bs = b->r->fs->bsize, f = b->foff + (off - b->dev_off);
+	if (++b->n <= RD_SHOWN)
+		sv_report(b->r->fs->rep, SV_PB_IO, b->r->in->ino, off / bs,
+			  "file inode %u: bytes %llu-%llu cannot be read (filesystem bytes %llu-%llu, block %llu of %s); "
+			  "zeros in their place", b->r->in->ino, (unsigned long long)f, (unsigned long long)(f + len - 1),
+			  (unsigned long long)off, (unsigned long long)(off + len - 1), (unsigned long long)(off / bs),
+			  b->r->fs->dev->name);
+	return 0;
+}
 
 static void rd_run(struct rd *r, const struct sv_maprun *m)
 {
@@ -292,13 +316,20 @@ static void rd_run(struct rd *r, const struct sv_maprun *m)
 	if (lo >= hi)
 		return;
 	uint64_t dev_off = m->p * bs + (lo - a);
-	if (sv_dev_read(r->fs->dev, dev_off, r->buf + (lo - r->off), (size_t)(hi - lo)) != SV_OK) {
-		sv_report(r->fs->rep, SV_PB_IO, 0, m->p + (lo - a) / bs,
-			  "cannot read blocks %llu-%llu of %s; those bytes read as zeros",
-			  (unsigned long long)(m->p + (lo - a) / bs), (unsigned long long)(m->p + (hi - a - 1) / bs),
-			  r->fs->dev->name);
-		r->st = SV_ERR_IO;
-	}
+	if (sv_dev_read(r->fs->dev, dev_off, r->buf + (lo - r->off), (size_t)(hi - lo)) == SV_OK)
+		return;
+	r->st = SV_ERR_IO;
+	struct rd_bad bad = { r, dev_off, lo, 0 };
+	sv_dev_bad(r->fs->dev, dev_off, hi - lo, rd_bad_one, &bad);
+	if (!bad.n)
+		sv_report(r->fs->rep, SV_PB_IO, r->in->ino, dev_off / bs,
+			  "file inode %u: bytes %llu-%llu cannot be read (blocks %llu-%llu of %s); zeros in their place",
+			  r->in->ino, (unsigned long long)lo, (unsigned long long)(hi - 1), (unsigned long long)(dev_off / bs),
+			  (unsigned long long)((dev_off + (hi - lo) - 1) / bs), r->fs->dev->name);
+	else if (bad.n > RD_SHOWN)
+		sv_report(r->fs->rep, SV_PB_IO, r->in->ino, dev_off / bs,
+			  "file inode %u: %lu more unreadable areas in bytes %llu-%llu; zeros in their place", r->in->ino,
+			  bad.n - RD_SHOWN, (unsigned long long)lo, (unsigned long long)(hi - 1));
 }
 
 int sv_file_read(struct sv_fs *fs, const struct sv_inode *in, uint64_t off, void *buf, size_t len)
@@ -322,7 +353,7 @@ int sv_file_read(struct sv_fs *fs, const struct sv_inode *in, uint64_t off, void
 	int st = cursor_for(fs, in, &c);
 	if (st != SV_OK)
 		return st;
-	struct rd r = { fs, buf, off, len, SV_OK };
+	struct rd r = { fs, in, buf, off, len, SV_OK };
 	uint64_t lo = off / fs->bsize, hi = (off + len - 1) / fs->bsize + 1;
 	/* first run ending past lo: runs are sorted and disjoint in logical order */
 	size_t a = 0, b = c->n;

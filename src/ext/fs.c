@@ -25,6 +25,62 @@ const struct sv_group *sv_fs_group(const struct sv_fs *fs, uint32_t g)
 	return g < fs->ngroups ? &fs->groups[g] : NULL;
 }
 
+/* The unreadable parts of a failed read, as the device below names them (sv_dev_bad): the first
+ * few for the message, and how many there are in all. */
+#define BAD_SHOWN 3
+struct bad_list {
+	uint64_t off[BAD_SHOWN], len[BAD_SHOWN];
+	unsigned long n;
+	uint64_t bytes;
+};
+
+static int bad_collect(void *ctx, uint64_t off, uint64_t len)
+{
+	struct bad_list *b = ctx;
+	if (b->n < BAD_SHOWN) {
+		b->off[b->n] = off;
+		b->len[b->n] = len;
+	}
+	b->n++;
+	b->bytes += len;
+	return 0;
+}
+
+/* Report a failed read of blocks [blk, blk+count): exactly which bytes were lost (filesystem byte
+ * offsets and their blocks), or the whole range when the device cannot say. */
+static void report_unreadable(struct sv_fs *fs, uint64_t blk, uint64_t count)
+{
+	uint64_t bs = fs->bsize;
+	struct bad_list b;
+	memset(&b, 0, sizeof b);
+	sv_dev_bad(fs->dev, blk * bs, count * bs, bad_collect, &b);
+	if (!b.n) {
+		sv_report(fs->rep, SV_PB_IO, 0, blk, "cannot read block%s %llu-%llu of %s; their bytes read as zeros",
+			  count > 1 ? "s" : "", (unsigned long long)blk, (unsigned long long)(blk + count - 1),
+			  fs->dev->name);
+		return;
+	}
+	char list[200];
+	size_t len = 0;
+	for (unsigned long i = 0; i < b.n && i < BAD_SHOWN && len < sizeof list; i++) {
+		uint64_t a = b.off[i], z = b.off[i] + b.len[i] - 1;
+		int k = a / bs == z / bs
+			? snprintf(list + len, sizeof list - len, "%s%llu-%llu (block %llu)", i ? ", " : "",
+				   (unsigned long long)a, (unsigned long long)z, (unsigned long long)(a / bs))
+			: snprintf(list + len, sizeof list - len, "%s%llu-%llu (blocks %llu-%llu)", i ? ", " : "",
+				   (unsigned long long)a, (unsigned long long)z, (unsigned long long)(a / bs),
+				   (unsigned long long)(z / bs));
+		len += k > 0 ? (size_t)k : 0;
+	}
+	if (b.n == 1)
+		sv_report(fs->rep, SV_PB_IO, 0, b.off[0] / bs, "cannot read filesystem bytes %s of %s; they read as zeros",
+			  list, fs->dev->name);
+	else
+		sv_report(fs->rep, SV_PB_IO, 0, b.off[0] / bs, "cannot read %lu areas (%llu bytes) of %s: filesystem "
+			  "bytes %s%s; they read as zeros", b.n, (unsigned long long)b.bytes, fs->dev->name, list,
+			  b.n > BAD_SHOWN ? " and more" : "");
+}
+
 int sv_fs_read_block(struct sv_fs *fs, uint64_t blk, void *buf)
 {
 	if (blk >= fs->sb.s_blocks_count) {
@@ -33,8 +89,7 @@ int sv_fs_read_block(struct sv_fs *fs, uint64_t blk, void *buf)
 	}
 	int st = sv_cache_read(fs->cache, blk, buf);
 	if (st != SV_OK)
-		sv_report(fs->rep, SV_PB_IO, 0, blk, "cannot read block %llu of %s; its bytes read as zeros",
-			  (unsigned long long)blk, fs->dev->name);
+		report_unreadable(fs, blk, 1);
 	return st;
 }
 
@@ -88,8 +143,7 @@ int sv_fs_read_blocks(struct sv_fs *fs, uint64_t blk, uint64_t count, void *buf)
 		return SV_OK;
 	int st = sv_dev_read(fs->dev, off, buf, (size_t)len);
 	if (st != SV_OK)
-		sv_report(fs->rep, SV_PB_IO, 0, blk, "cannot read blocks %llu-%llu of %s; their bytes read as zeros",
-			  (unsigned long long)blk, (unsigned long long)(blk + count - 1), fs->dev->name);
+		report_unreadable(fs, blk, count);
 	return st;
 }
 
