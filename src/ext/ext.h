@@ -227,6 +227,10 @@ struct sv_inode;
 /* The blocks of inode in that are not its data: extent tree nodes, indirect blocks, the xattr
  * block; group is 0. Same walk rules as sv_file_map (each node once, device-bounded). */
 int sv_file_meta(struct sv_fs *fs, const struct sv_inode *in, sv_layout_fn fn, void *ctx);
+/* Whether i_block of inode in holds a block map or an extent tree that sv_file_map can walk (a
+ * regular file, a directory or a slow symlink without inline data; not a device number, a fast
+ * symlink's target or inline data). */
+bool sv_inode_has_map(const struct sv_fs *fs, const struct sv_inode *in);
 
 /* ---- inodes ---- */
 struct sv_inode {

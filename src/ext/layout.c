@@ -139,7 +139,7 @@ static int fmeta_node(void *ctx, uint64_t blk)
 
 /* Whether i_block holds a block map or an extent tree (not a device number, a fast symlink's
  * target or inline data; compare ext4_inode_is_fast_symlink). */
-static bool has_map(const struct sv_fs *fs, const struct sv_inode *in)
+bool sv_inode_has_map(const struct sv_fs *fs, const struct sv_inode *in)
 {
 	if (in->flags & EXT4_INLINE_DATA_FL)
 		return false;
@@ -159,7 +159,7 @@ int sv_file_meta(struct sv_fs *fs, const struct sv_inode *in, sv_layout_fn fn, v
 {
 	struct fmeta m = { fn, ctx, 0, 0, 0 };
 	int r = 0;
-	if (has_map(fs, in)) {
+	if (sv_inode_has_map(fs, in)) {
 		if (in->flags & EXT4_EXTENTS_FL) {
 			m.kind = SV_META_EXTENT;
 			r = sv_extent_walk(fs, in, NULL, fmeta_node, &m);
