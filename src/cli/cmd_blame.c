@@ -127,6 +127,8 @@ static const char *reserved_name(uint32_t ino, const struct sv_super *sb)
 		return "orphan file";
 	if (ino == 5)
 		return "boot loader";
+	if (ino == 7)
+		return "resize inode";
 	return "reserved";
 }
 
@@ -213,7 +215,7 @@ static void print_meta_line(const struct out *o, const struct sv_blame_meta *m)
 		if (m->kind == SV_BLAME_JOURNAL)
 			printf("the journal (inode %u)", m->ino);
 		else if (m->kind == SV_BLAME_RESERVED)
-			printf("%s inode %u", reserved_name(m->ino, sb), m->ino);
+			printf("reserved inode %u (%s)", m->ino, reserved_name(m->ino, sb));
 		else if (m->kind == SV_BLAME_DIR)
 			printf("directory block of ");
 		else

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ROLE_FILE, ROLE_JOURNAL, ROLE_RESERVED, ROLE_SKIP };
+enum { ROLE_FILE, ROLE_JOURNAL, ROLE_RESERVED, ROLE_SKIP /* the resize inode */ };
 
 struct bl {
 	struct sv_fs *fs;
@@ -115,7 +115,7 @@ static int data_run(void *ctx, uint64_t lblk, uint64_t p, uint64_t n, unsigned f
 	for (size_t i = sv_ranges_find(bb, p); i < bb->n && bb->v[i].off < p + n; i++) {
 		uint64_t lo = max64(p, bb->v[i].off), hi = min64(p + n, bb->v[i].off + bb->v[i].len);
 		nomem(l, sv_ranges_sub(&l->unclaimed, lo, hi - lo));
-		if (l->role == ROLE_JOURNAL || l->role == ROLE_RESERVED) {
+		if (l->role != ROLE_FILE) {
 			add_meta(l, l->role == ROLE_JOURNAL ? SV_BLAME_JOURNAL : SV_BLAME_RESERVED, 0, lo, hi - lo,
 				 l->in->ino, 0, 0);
 			continue;
@@ -196,8 +196,14 @@ static void scan_inode(struct bl *l, const struct sv_inode *in, uint64_t table, 
 {
 	l->in = in;
 	l->role = role_of(l, in);
-	if (l->role == ROLE_SKIP)
+	if (l->role == ROLE_SKIP) {
+		/* the resize inode maps the reserved GDT blocks (in the layout); its own block is the
+		 * double indirect one (i_block[EXT4_DIND_BLOCK = 13]) */
+		uint64_t dind = sv_le32(in->block + 13 * 4);
+		if (dind)
+			data_run(l, 0, dind, 1, 0);
 		return;
+	}
 	uint64_t at = table * l->bs + (uint64_t)k * l->isize;
 	if (l->role == ROLE_FILE && sv_ranges_any(l->bad, at, l->isize)) {
 		struct sv_blame_file *f = file_entry(l);
