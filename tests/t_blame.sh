@@ -263,3 +263,17 @@ done
 
 # the source is never written
 if [ "$(cksum <"$img")" = "$sum0" ]; then pass blame_source_unchanged; else fail blame_source_unchanged "the image changed"; fi
+
+# hostile images kept from fuzzing (a self-looping triple indirect block, crafted names): blame over
+# the whole image ends, within seconds, with an answer (exit 1) and no sanitizer report
+for f in "$HERE"/../fuzz/regress/fs/known-blockmap-tind-self-loop "$HERE"/../fuzz/regress/check/known-qsort-null-blocks-c-400; do
+	[ -f "$f" ] || continue
+	n=blame_hostile_$(basename "$f")
+	timeout 60 "$SALVAGE" blame "$f" --bytes 0+$(stat -c %s "$f") >"$T/out" 2>"$T/err"
+	rc=$?
+	if [ $rc = 1 ] && grep -q '^summary:' "$T/out" && ! grep -q -i 'sanitizer\|runtime error' "$T/err"; then
+		pass "$n"
+	else
+		fail "$n" "exit $rc: $(grep -m1 -i 'sanitizer\|runtime error' "$T/err")"
+	fi
+done
