@@ -26,24 +26,13 @@ uint64_t ck_itable_blocks(const struct ck *c)
 	return ((uint64_t)c->ipg_fit * c->isize + c->bsize - 1) / c->bsize;
 }
 
-/* Blocks at the start of group g taken by a superblock copy and descriptor blocks
- * (Documentation/filesystems/ext4/overview.rst, "Meta Block Groups"). */
+/* Blocks at the start of group g taken by a superblock copy and descriptor blocks (the ext
+ * layer's geometry, classic and meta_bg: sv_fs_group_head). */
 static uint64_t group_sb_gdt(struct ck *c, uint32_t g)
 {
-	uint32_t per = c->bsize / (c->is64 ? c->sb->s_desc_size : 32);
-	uint64_t desc_blocks = ((uint64_t)c->ngroups_claimed + per - 1) / per;
-	bool meta_bg = c->sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_META_BG;
-	bool has_super = ck_group_has_super(c, g);
-	uint64_t n = has_super ? 1 : 0;
-	if (!meta_bg || g / per < c->sb->s_first_meta_bg) {
-		if (has_super)
-			n += meta_bg ? c->sb->s_first_meta_bg : desc_blocks + c->sb->s_reserved_gdt_blocks;
-	} else {
-		uint32_t r = g % per;
-		if (r == 0 || r == 1 || r == per - 1)
-			n++;
-	}
-	return n;
+	struct sv_group_head h;
+	sv_fs_group_head(c->fs, g, &h);
+	return (h.has_super ? 1 : 0) + h.gdt_n + h.rsv_n;
 }
 
 /* Mark n blocks of metadata at blk; a block already marked is a conflict between two tables. */

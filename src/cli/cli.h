@@ -139,5 +139,6 @@ int cmd_cp(int argc, char **argv);
 int cmd_tar(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_blame(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "tar", cmd_tar, "write a pax archive of a file or a tree to stdout" },
 	{ "journal", cmd_journal, "the journal's state: pending transactions, what a replay changes" },
 	{ "check", cmd_check, "a read-only consistency check that names the damaged files" },
+	{ "blame", cmd_blame, "which files and structures bad sectors hit (--map, --sectors, --bytes)" },
 };
 
 static void usage(FILE *f)

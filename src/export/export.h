@@ -301,6 +301,59 @@ struct sv_tar_opts {
 int sv_tar(struct sv_fs *fs, uint32_t ino, const char *path, const struct sv_tar_opts *o,
 	   struct sv_export_stats *st, char *err, size_t errlen);
 
+/* ---- blame: what a set of bad areas hits (blame.c) ----
+ * Given bad byte ranges of the filesystem's device, finds what they hit: the filesystem's own
+ * structures (sv_fs_layout), every inode in use (scanned in the inode tables): its data (as file
+ * byte ranges lost), its inode, its extent/indirect blocks and xattr block (sv_file_meta), the
+ * journal and the other reserved inodes, and the bad parts that lie in blocks nothing uses. Names
+ * come from one tree walk (sv_walk), every name of every inode hit. Every map is taken as it is
+ * (sv_fs_share_blocks(fs, true)). Work: one pass over the inodes in use and their maps (run by
+ * run, never block by block), one tree walk when something was hit; memory: the bad set and the
+ * hits. A journal replay's redirected blocks are seen at their filesystem block numbers. */
+enum sv_blame_what {            /* metadata kinds beyond enum sv_meta_kind */
+	SV_BLAME_DIR = 32,          /* a directory's block (ino) */
+	SV_BLAME_JOURNAL,           /* a block of the journal inode */
+	SV_BLAME_RESERVED,          /* a block of another reserved inode (quota, orphan file, ...) */
+};
+/* what hit a file (sv_blame_file.hit) */
+#define SV_BLAME_DATA 1         /* some of its data blocks: lost gives the byte ranges */
+#define SV_BLAME_INODE 2        /* its inode: the whole file is lost */
+#define SV_BLAME_MAP 4          /* an extent or indirect block: the data under it cannot be found */
+#define SV_BLAME_XATTR 8        /* its extended attribute block */
+struct sv_blame_file {
+	uint32_t ino;
+	uint16_t mode;              /* i_mode (SV_IF* type bits) */
+	uint64_t size;
+	unsigned hit;               /* SV_BLAME_* bits */
+	struct sv_ranges lost;      /* file byte ranges lost (data in bad areas; all of it when the inode is) */
+	char **paths;               /* every name found, "/a/b" (owned); none for an orphan or ea_inode */
+	size_t npaths;
+};
+struct sv_blame_meta {
+	int kind;                   /* enum sv_meta_kind or enum sv_blame_what */
+	uint32_t group;             /* layout kinds: the group */
+	uint64_t blk, count;        /* the blocks hit */
+	uint32_t ino;               /* per-inode kinds: the inode (its names: the file entry of ino) */
+	uint32_t ino_first, ino_last;  /* SV_META_INODE_TABLE: the inodes held by the blocks hit */
+};
+struct sv_blame {
+	struct sv_blame_file *files;   /* in inode order */
+	size_t nfiles, capf;
+	struct sv_blame_meta *meta;
+	size_t nmeta, capm;
+	struct sv_ranges free;      /* bad bytes in blocks nothing uses (device byte offsets) */
+	struct sv_ranges outside;   /* bad bytes outside the filesystem's blocks, or its boot sector */
+	uint64_t inodes_scanned;    /* inodes in use looked at */
+};
+/* bad: byte ranges of sv_fs_dev(fs). Fills *b (zero it first; free with sv_blame_free even on
+ * error). Returns SV_OK or SV_ERR_NOMEM; damage met on the way is reported to the fs report. */
+int sv_blame(struct sv_fs *fs, const struct sv_ranges *bad, struct sv_blame *b);
+/* The file entry of ino, or NULL. */
+const struct sv_blame_file *sv_blame_find(const struct sv_blame *b, uint32_t ino);
+/* Whether anything in use was hit (free space and outside parts do not count). */
+bool sv_blame_any(const struct sv_blame *b);
+void sv_blame_free(struct sv_blame *b);   /* and zeroes it */
+
 /* ---- progress meter (no printing: it formats a line for the caller) ---- */
 struct sv_progress {
 	uint64_t total, done;

@@ -7,7 +7,8 @@
 struct bm {
 	struct sv_fs *fs;
 	const struct sv_inode *in;
-	sv_map_fn fn;
+	sv_map_fn fn;                   /* NULL: only the indirect blocks are wanted */
+	sv_node_fn node;                /* NULL, or told each indirect block before it is read */
 	void *ctx;
 	uint64_t run_l, run_p, run_n;   /* the run being merged */
 	uint8_t *bufs[3];
@@ -63,7 +64,7 @@ static int walk(struct bm *b, uint64_t ptr, unsigned level, uint64_t lblk, uint6
 		return 0;
 	}
 	if (level == 0)
-		return emit(b, lblk, ptr);
+		return b->fn ? emit(b, lblk, ptr) : 0;
 	/* Each indirect block once per walk: one that points to itself or to another already visited
 	 * would loop or multiply the file without end (issue 7). */
 	int seen = sv_runset_visit(&b->seen, ptr);
@@ -74,6 +75,13 @@ static int walk(struct bm *b, uint64_t ptr, unsigned level, uint64_t lblk, uint6
 		*worst = 1;
 		return 0;
 	}
+	if (b->node) {
+		int r = b->node(b->ctx, ptr);
+		if (r)
+			return r;
+	}
+	if (!b->fn && level == 1)
+		return 0;       /* its pointers lead to data blocks only: nothing more to find */
 	uint8_t *buf = b->bufs[level - 1];
 	if (sv_fs_read_block(b->fs, ptr, buf) != SV_OK) {
 		*worst = 1;
@@ -91,9 +99,9 @@ static int walk(struct bm *b, uint64_t ptr, unsigned level, uint64_t lblk, uint6
 	return 0;
 }
 
-int sv_blockmap_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx)
+int sv_blockmap_walk(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, sv_node_fn node, void *ctx)
 {
-	struct bm b = { fs, in, fn, ctx, 0, 0, 0, { 0 }, fs->bsize / 4, { 0 }, 0 };
+	struct bm b = { fs, in, fn, node, ctx, 0, 0, 0, { 0 }, fs->bsize / 4, { 0 }, 0 };
 	sv_runset_init(&b.seen);
 	uint64_t worst = 0;
 	int r = 0;
@@ -117,4 +125,9 @@ int sv_blockmap_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, v
 	if (r)
 		return r;
 	return worst ? SV_ERR_CORRUPT : SV_OK;
+}
+
+int sv_blockmap_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx)
+{
+	return sv_blockmap_walk(fs, in, fn, NULL, ctx);
 }

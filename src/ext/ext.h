@@ -215,10 +215,23 @@ const char *sv_meta_kind_name(int kind);   /* "inode table", "extent block", ...
 /* Called per run of blocks of one kind; nonzero stops (the value is returned). */
 typedef int (*sv_layout_fn)(void *ctx, int kind, uint32_t group, uint64_t blk, uint64_t count);
 int sv_fs_layout(struct sv_fs *fs, sv_layout_fn fn, void *ctx);
+/* Where group g's superblock copy and descriptor blocks would lie (from the superblock alone, not
+ * clipped to the device or the group): the superblock copy at sb_blk when has_super, gdt_n
+ * descriptor blocks from gdt_blk, then rsv_n reserved GDT blocks (classic layout and meta_bg). */
+struct sv_group_head {
+	bool has_super;
+	uint64_t sb_blk, gdt_blk, gdt_n, rsv_n;
+};
+void sv_fs_group_head(const struct sv_fs *fs, uint32_t g, struct sv_group_head *h);
+struct sv_inode;
 /* The blocks of inode in that are not its data: extent tree nodes, indirect blocks, the xattr
  * block; group is 0. Same walk rules as sv_file_map (each node once, device-bounded). */
 struct sv_inode;
 int sv_file_meta(struct sv_fs *fs, const struct sv_inode *in, sv_layout_fn fn, void *ctx);
+/* Whether i_block of inode in holds a block map or an extent tree that sv_file_map can walk (a
+ * regular file, a directory or a slow symlink without inline data; not a device number, a fast
+ * symlink's target or inline data). */
+bool sv_inode_has_map(const struct sv_fs *fs, const struct sv_inode *in);
 
 /* ---- inodes ---- */
 struct sv_inode {

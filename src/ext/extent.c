@@ -27,7 +27,8 @@ static bool decode_hdr(const uint8_t *p, size_t len, struct ext_hdr *h)
 struct walk {
 	struct sv_fs *fs;
 	const struct sv_inode *in;
-	sv_map_fn fn;
+	sv_map_fn fn;          /* NULL: only the nodes are wanted (leaves are not read) */
+	sv_node_fn node;       /* NULL, or told each tree block before it is read */
 	void *ctx;
 	uint8_t *bufs[EXT4_MAX_DEPTH + 1];
 	struct sv_runset seen; /* tree blocks visited in this walk: each is read once */
@@ -100,6 +101,15 @@ static int walk_child(struct walk *w, unsigned depth, uint64_t node_blk, uint64_
 				  "that part of the file reads as zeros", ino, (unsigned long long)child, (unsigned long long)start);
 		return SV_ERR_CORRUPT;
 	}
+	if (w->node) {
+		int r = w->node(w->ctx, child);
+		if (r) {
+			w->stop = r;
+			return r;
+		}
+	}
+	if (!w->fn && depth == 1)
+		return SV_OK;   /* a leaf holds only data extents: nothing more to find */
 	uint8_t *buf = w->bufs[depth - 1];
 	if (sv_fs_read_block(w->fs, child, buf) != SV_OK)
 		return SV_ERR_IO;
@@ -156,7 +166,7 @@ static int walk_leaf(struct walk *w, const uint8_t *e, unsigned n, uint64_t node
 			worst = SV_ERR_CORRUPT;
 			continue;
 		}
-		int r = w->fn(w->ctx, lblk, pblk, len, flags);
+		int r = w->fn ? w->fn(w->ctx, lblk, pblk, len, flags) : 0;
 		if (r) {
 			w->stop = r;
 			return r;
@@ -226,7 +236,7 @@ static int walk_node(struct walk *w, const uint8_t *node, size_t len, unsigned d
 	return walk_index(w, node + 12, h.eh_entries, depth, node_blk, start, end);
 }
 
-int sv_extent_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx)
+int sv_extent_walk(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, sv_node_fn node, void *ctx)
 {
 	struct ext_hdr h;
 	if (!decode_hdr(in->block, 60, &h)) {
@@ -240,7 +250,7 @@ int sv_extent_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, voi
 			  "inode %u: extent tree depth %u is beyond the maximum of %d", in->ino, h.eh_depth, EXT4_MAX_DEPTH);
 		return SV_ERR_CORRUPT;
 	}
-	struct walk w = { fs, in, fn, ctx, { 0 }, { 0 }, 0, 0 };
+	struct walk w = { fs, in, fn, node, ctx, { 0 }, { 0 }, 0, 0 };
 	sv_runset_init(&w.seen);
 	int r = SV_OK;
 	for (unsigned i = 0; i < h.eh_depth; i++)
@@ -254,4 +264,9 @@ int sv_extent_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, voi
 	for (unsigned i = 0; i < h.eh_depth; i++)
 		free(w.bufs[i]);
 	return r;
+}
+
+int sv_extent_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx)
+{
+	return sv_extent_walk(fs, in, fn, NULL, ctx);
 }

@@ -126,6 +126,12 @@ static inline bool sv_run_ok(const struct sv_fs *fs, uint64_t blk, uint64_t len)
  * Callers go through sv_file_map (file.c), which applies the once-per-file rule. */
 int sv_extent_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx);
 int sv_blockmap_map(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, void *ctx);
+/* The same walks, also telling node (when not NULL) each tree block (extent index/leaf block,
+ * indirect block) once, before it is read. fn NULL: only the nodes are wanted, so the blocks
+ * that hold nothing but data pointers (extent leaves, single indirect blocks) are not read. */
+typedef int (*sv_node_fn)(void *ctx, uint64_t blk);
+int sv_extent_walk(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, sv_node_fn node, void *ctx);
+int sv_blockmap_walk(struct sv_fs *fs, const struct sv_inode *in, sv_map_fn fn, sv_node_fn node, void *ctx);
 /* Find an xattr in the inode body by (index, name); copies the value up to cap; sets *len. */
 int sv_xattr_ibody_find(struct sv_fs *fs, const struct sv_inode *in, int index, const char *name,
 			uint8_t *buf, size_t cap, size_t *len);
