@@ -226,6 +226,7 @@ void sv_fs_group_head(const struct sv_fs *fs, uint32_t g, struct sv_group_head *
 struct sv_inode;
 /* The blocks of inode in that are not its data: extent tree nodes, indirect blocks, the xattr
  * block; group is 0. Same walk rules as sv_file_map (each node once, device-bounded). */
+struct sv_inode;
 int sv_file_meta(struct sv_fs *fs, const struct sv_inode *in, sv_layout_fn fn, void *ctx);
 
 /* ---- inodes ---- */

@@ -191,9 +191,12 @@ void sv_ddmap_free(struct sv_ddmap *m);
 struct sv_cache;
 int sv_cache_open(struct sv_dev *dev, uint32_t bsize, size_t nblocks, struct sv_cache **out);
 void sv_cache_close(struct sv_cache *c);
-/* Read block blk into buf (bsize bytes). Errors zero-fill buf. */
+/* Read block blk into buf (bsize bytes). A failed read gives what could be read, zeros for the
+ * unreadable sectors, and SV_ERR_IO; it is not cached. */
 int sv_cache_read(struct sv_cache *c, uint64_t blk, void *buf);
-/* Read len bytes at offset off inside block blk (off + len <= bsize), through the cache. */
+/* Read len bytes at offset off inside block blk (off + len <= bsize), through the cache. When the
+ * block has bad sectors but none of them is in the part asked for (the rescue reader knows), the
+ * part is whole and SV_OK is returned. */
 int sv_cache_read_part(struct sv_cache *c, uint64_t blk, uint32_t off, void *buf, size_t len);
 /* Forget everything cached (after the device below changed, e.g. an overlay was filled). */
 void sv_cache_flush(struct sv_cache *c);

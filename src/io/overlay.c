@@ -110,17 +110,18 @@ static struct ov_slot *ov_slot_for(struct overlay_dev *o, uint64_t blk)
 	return s;
 }
 
-/* Part [in, in+n) of the redirected block s into out. A failed read gives zeros and a report
- * (capped), never stale bytes. */
+/* Part [in, in+n) of the redirected block s into out. The sectors that cannot be read give zeros
+ * and a report (capped), never stale bytes; the rest of the block is kept. */
 static int ov_read_redirect(struct overlay_dev *o, const struct ov_slot *s, size_t in, uint8_t *out, size_t n)
 {
 	struct sv_dev *src = o->src[s->src];
 	int st = SV_ERR_IO;
 	uint64_t off;
 	if (sv_add64(s->u.off, in, &off))
-		st = sv_dev_read(src, off, out, n);
-	if (st != SV_OK) {
+		st = sv_dev_read(src, off, out, n);   /* zero-fills just the unreadable sectors */
+	else
 		memset(out, 0, n);
+	if (st != SV_OK) {
 		if (o->failures < OV_REPORT_CAP)
 			sv_report(o->rep, SV_PB_IO, 0, s->blk,
 				  "block %llu is replaced by the copy at byte %llu of %s, which cannot be read: it reads as "
@@ -129,12 +130,11 @@ static int ov_read_redirect(struct overlay_dev *o, const struct ov_slot *s, size
 		else if (o->failures == OV_REPORT_CAP)
 			sv_report(o->rep, SV_PB_IO, 0, SV_NOBLOCK, "more replaced blocks cannot be read; not listed");
 		o->failures++;
-		return SV_ERR_IO;
 	}
 	if (s->kind == OV_REDIRECT_HEAD)
 		for (size_t k = in; k < 4 && k < in + n; k++)
 			out[k - in] = s->head[k];
-	return SV_OK;
+	return st;
 }
 
 static int ov_read(struct sv_dev *d, uint64_t off, void *buf, size_t len)
