@@ -114,5 +114,6 @@ int cmd_cp(int argc, char **argv);
 int cmd_tar(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 #endif

@@ -265,6 +265,10 @@ struct sv_image;
  * at its offset and counted as read. SV_OK, SV_ERR_INVAL (not a rescue reader) or SV_ERR_NOMEM. */
 int sv_image_open(struct sv_dev *rescue, int fd, struct sv_image **out);
 void sv_image_close(struct sv_image *im);   /* removes the tap; does not close fd; NULL-safe */
+/* A device over rescue (same addresses) that reads the bytes the image holds from fd (which must
+ * then be open for reading too) and the rest from rescue: planning a resumed run does not read the
+ * source again for metadata an earlier run saved. Close it (sv_dev_close) before im. */
+int sv_image_view(struct sv_image *im, struct sv_dev **out);
 /* Take over an earlier run's mapfile: '+' areas are in the image already and are not read again;
  * '-' areas are bad sectors (marked so: never read again except by retry passes); '*' and '/'
  * areas were skipped (the second pass comes back to them). */
@@ -304,6 +308,8 @@ struct sv_image_stats {
 	uint64_t have;              /* bytes in the image in all */
 };
 void sv_image_get_stats(struct sv_image *im, const struct sv_image_plan *p, struct sv_image_stats *st);
+/* Bytes of r (sorted, disjoint) the image holds now. */
+uint64_t sv_image_have_in(struct sv_image *im, const struct sv_ranges *r);
 
 /* ---- progress meter (no printing: it formats a line for the caller) ---- */
 struct sv_progress {

@@ -433,7 +433,10 @@ int sv_image_plan_fs(struct sv_image_plan *p, struct sv_fs *fs, const struct sv_
 	pl.limit = sv_fs_dev(fs)->size;
 	pl.ninodes = sv_fs_inode_count(fs);
 	pl.first_ino = pl.sb->s_rev_level ? pl.sb->s_first_ino : 11;
-	int st = sv_fs_layout(fs, on_layout, &pl);
+	/* the boot area before the primary superblock (a boot record, or block 0 of a 1 KiB fs) */
+	int st = sv_image_plan_add(p, SV_IMG_FSMETA, o->vol_off, pl.limit < 1024 ? pl.limit : 1024);
+	if (st == SV_OK)
+		st = sv_fs_layout(fs, on_layout, &pl);
 	if (st == SV_ERR_NOMEM)
 		return st;
 	st = scan_inodes(&pl);
@@ -536,6 +539,80 @@ int sv_image_error(const struct sv_image *im, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory keeping track of what was read");
 		return SV_ERR_NOMEM;
 	}
+	return SV_OK;
+}
+
+/* ---- a view of the source that takes what the image holds from the image ---- */
+
+struct view_dev {
+	struct sv_dev d;
+	struct sv_image *im;
+};
+
+static bool pread_full(int fd, uint8_t *buf, uint64_t len, uint64_t off)
+{
+	for (uint64_t done = 0; done < len;) {
+		size_t n = len - done > (1u << 30) ? (1u << 30) : (size_t)(len - done);
+		ssize_t r = pread(fd, buf + done, n, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		done += (uint64_t)r;
+	}
+	return true;
+}
+
+static int view_read(struct sv_dev *d, uint64_t off, void *buf, size_t len)
+{
+	struct view_dev *v = (struct view_dev *)d;
+	uint8_t *out = buf;
+	uint64_t end = off + len;
+	int st = SV_OK;
+	while (off < end) {
+		const struct sv_ranges *h = &v->im->have;   /* re-read: a source read below adds to it */
+		size_t i = sv_ranges_find(h, off);
+		uint64_t n;
+		if (i < h->n && h->v[i].off <= off) {
+			uint64_t e = h->v[i].off + h->v[i].len;
+			n = (e < end ? e : end) - off;
+			if (pread_full(v->im->fd, out, n, off)) {
+				out += n;
+				off += n;
+				continue;
+			}
+			/* the image cannot be read back: ask the source */
+		} else {
+			n = (i < h->n && h->v[i].off < end ? h->v[i].off : end) - off;
+		}
+		if (sv_dev_read(d->lower, off, out, (size_t)n) != SV_OK)
+			st = SV_ERR_IO;
+		out += n;
+		off += n;
+	}
+	return st;
+}
+
+static void view_close(struct sv_dev *d)
+{
+	free(d);
+}
+
+/* bad() NULL: the view maps 1:1 onto the rescue reader, which knows what failed */
+static const struct sv_dev_ops view_ops = { view_read, view_close, NULL };
+
+int sv_image_view(struct sv_image *im, struct sv_dev **out)
+{
+	struct view_dev *v = calloc(1, sizeof *v);
+	if (!v)
+		return SV_ERR_NOMEM;
+	v->im = im;
+	v->d.ops = &view_ops;
+	v->d.size = im->rescue->size;
+	v->d.sector = im->rescue->sector;
+	v->d.lower = im->rescue;
+	snprintf(v->d.name, sizeof v->d.name, "%s", im->rescue->name);
+	*out = &v->d;
 	return SV_OK;
 }
 
@@ -742,6 +819,11 @@ int sv_image_map(struct sv_image *im, uint64_t size, struct sv_ddmap *m)
 	sv_ddmap_free(m);
 	*m = nm;
 	return SV_OK;
+}
+
+uint64_t sv_image_have_in(struct sv_image *im, const struct sv_ranges *r)
+{
+	return overlap_bytes(r, &im->have);
 }
 
 void sv_image_get_stats(struct sv_image *im, const struct sv_image_plan *p, struct sv_image_stats *st)
