@@ -140,5 +140,6 @@ int cmd_tar(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_blame(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "cp", cmd_cp, "copy a file or a tree out, like cp -a" },
 	{ "tar", cmd_tar, "write a pax archive of a file or a tree to stdout" },
 	{ "journal", cmd_journal, "the journal's state: pending transactions, what a replay changes" },
+	{ "image", cmd_image, "image a failing drive: what the filesystem needs first, free space never read" },
 	{ "check", cmd_check, "a read-only consistency check that names the damaged files" },
 	{ "blame", cmd_blame, "which files and structures bad sectors hit (--map, --sectors, --bytes)" },
 };

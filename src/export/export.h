@@ -10,6 +10,7 @@
 #include "../io/io.h"
 #include "../ext/ext.h"
 #include <stdio.h>
+#include <signal.h>
 
 /* ---- pieces every tree walker shares (names.c) ---- */
 /* One directory's entries, read whole and in disk order, with names safe to write:
@@ -353,6 +354,106 @@ const struct sv_blame_file *sv_blame_find(const struct sv_blame *b, uint32_t ino
 /* Whether anything in use was hit (free space and outside parts do not count). */
 bool sv_blame_any(const struct sv_blame *b);
 void sv_blame_free(struct sv_blame *b);   /* and zeroes it */
+/* ---- filesystem-aware imaging (image.c): `salvage image` ----
+ * A plan lists what to read from SOURCE, stage by stage so that what matters comes first, in
+ * SOURCE byte addresses (fs-device byte X is SOURCE byte vol_off + X). The copy engine reads it
+ * through the rescue reader in big sequential chunks; every piece the media delivers (the rescue
+ * reader's tap) is written at the same offset of the image, so the image holds exactly the bytes
+ * read: free space and unreadable sectors stay holes, never zeros passed off as data. What is
+ * known is kept as a GNU ddrescue mapfile ('+' read, '-' bad sector, '*' skipped, '?' not tried). */
+enum sv_image_stage {
+	SV_IMG_PARTS,       /* the partition table area: the first MiB and the last (GPT backup) */
+	SV_IMG_FSMETA,      /* superblocks, group descriptors, bitmaps, inode tables (sv_fs_layout) */
+	SV_IMG_DIRS,        /* directories: their blocks and their extent/indirect blocks */
+	SV_IMG_FILEMETA,    /* extent, indirect and xattr blocks of every inode in use; ea_inode values,
+	                     * quota files and the other reserved inodes' blocks */
+	SV_IMG_JOURNAL,     /* the journal inode's blocks */
+	SV_IMG_DATA,        /* file data: of the wanted paths, or of every file in use */
+	SV_IMG_NSTAGES
+};
+const char *sv_image_stage_name(int stage);   /* "inode tables and bitmaps", "file data", ... */
+
+struct sv_image_plan;
+int sv_image_plan_new(struct sv_image_plan **out);
+void sv_image_plan_free(struct sv_image_plan *p);   /* NULL-safe */
+/* Add [off, off+len) of SOURCE to a stage (any order; memory stays at about one entry per
+ * distinct run). SV_OK or SV_ERR_NOMEM. */
+int sv_image_plan_add(struct sv_image_plan *p, int stage, uint64_t off, uint64_t len);
+struct sv_image_plan_opts {
+	uint64_t vol_off;                 /* where the filesystem starts in SOURCE */
+	const char *const *paths;         /* data of these trees only ("/home/ann"); NULL: of every file */
+	size_t npaths;
+	volatile sig_atomic_t *stop;      /* polled: when set, planning stops with SV_ERR_STOP */
+	/* Called now and then with the inodes looked at and the inodes to look at. */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+};
+/* Add what fs needs: its layout (sv_fs_layout), then every inode in use found in the inode tables
+ * (as `check` counts them: linked, reserved, or an orphan; uninitialised table parts skipped):
+ * directories' blocks, every inode's metadata blocks (sv_file_meta), the journal's blocks, and
+ * the data of every regular file and symlink (or only those under o->paths, found with sv_walk).
+ * Unwritten extents are left out (they read as zeros). Reads metadata through fs; damage goes
+ * to its report, a path that does not resolve too (SV_PB_SKIPPED). Returns SV_OK, SV_ERR_STOP,
+ * SV_ERR_NOMEM. */
+int sv_image_plan_fs(struct sv_image_plan *p, struct sv_fs *fs, const struct sv_image_plan_opts *o);
+/* Sort and merge every stage, cut to [0, size), and keep each byte in its first stage only. */
+int sv_image_plan_finish(struct sv_image_plan *p, uint64_t size);
+/* A stage's ranges (after sv_image_plan_finish), and the bytes of all stages. */
+const struct sv_ranges *sv_image_plan_stage(const struct sv_image_plan *p, int stage);
+uint64_t sv_image_plan_total(const struct sv_image_plan *p);
+
+/* The copy engine. */
+struct sv_image;
+/* Image the source below rescue (a rescue reader: SOURCE addresses) into fd, open for writing.
+ * From now on every piece rescue delivers, whoever reads it (planning included), is written to fd
+ * at its offset and counted as read. SV_OK, SV_ERR_INVAL (not a rescue reader) or SV_ERR_NOMEM. */
+int sv_image_open(struct sv_dev *rescue, int fd, struct sv_image **out);
+void sv_image_close(struct sv_image *im);   /* removes the tap; does not close fd; NULL-safe */
+/* A device over rescue (same addresses) that reads the bytes the image holds from fd (which must
+ * then be open for reading too) and the rest from rescue: planning a resumed run does not read the
+ * source again for metadata an earlier run saved. Close it (sv_dev_close) before im. */
+int sv_image_view(struct sv_image *im, struct sv_dev **out);
+/* Take over an earlier run's mapfile: '+' areas are in the image already and are not read again;
+ * '-' areas are bad sectors (marked so: never read again except by retry passes); '*' and '/'
+ * areas were skipped (the second pass comes back to them). */
+int sv_image_resume(struct sv_image *im, const struct sv_ddmap *m);
+struct sv_image_progress {
+	unsigned pass;              /* 1 copying, 2 coming back to skipped areas, 3... retrying bad sectors */
+	int stage;                  /* enum sv_image_stage being read */
+	uint64_t pass_total;        /* bytes this pass has to go through */
+	uint64_t pass_done;         /* of those, gone through */
+	uint64_t failed_reads;      /* media reads that failed, this run */
+	uint64_t bad_bytes;         /* bytes of the source known unreadable now */
+};
+struct sv_image_copy_opts {
+	size_t chunk;               /* bytes per read in pass 1 (0: 1 MiB) */
+	unsigned skip_after;        /* pass 1 skip-ahead: failed reads in a row in one chunk (0: 2) */
+	unsigned retry_passes;      /* passes over the bad sectors after pass 2 (--max-retries) */
+	uint64_t stop_after;        /* testing: stop as if interrupted once this run wrote this many bytes */
+	volatile sig_atomic_t *stop;/* polled before each read: when set, stop with SV_ERR_STOP */
+	void (*progress)(void *ctx, const struct sv_image_progress *pr);   /* after each read */
+	void *progress_ctx;
+};
+/* Read what plan holds and the image does not: pass 1 stage by stage in chunks with skip-ahead,
+ * pass 2 the skipped parts sector by sector, then retry_passes passes over the bad sectors.
+ * Returns SV_OK when every pass ran (bad sectors may remain), SV_ERR_STOP when stopped,
+ * SV_ERR_IO when the image could not be written (sv_image_error says why), SV_ERR_NOMEM. */
+int sv_image_copy(struct sv_image *im, const struct sv_image_plan *p, const struct sv_image_copy_opts *o);
+/* SV_OK, or the first failure to write the image (err: what, where). */
+int sv_image_error(const struct sv_image *im, char *err, size_t errlen);
+/* What is known now over [0, size) as a ddrescue map (replaces *m): '+' in the image, '-' bad
+ * sectors, '*' skipped, '?' never read (free space, areas not planned). */
+int sv_image_map(struct sv_image *im, uint64_t size, struct sv_ddmap *m);
+struct sv_image_stats {
+	uint64_t written;           /* bytes written to the image this run */
+	uint64_t plan_have;         /* bytes of the plan in the image (this run or earlier) */
+	uint64_t plan_bad;          /* bytes of the plan known unreadable (bad sectors) */
+	uint64_t plan_skipped;      /* bytes of the plan skipped and not yet come back to */
+	uint64_t have;              /* bytes in the image in all */
+};
+void sv_image_get_stats(struct sv_image *im, const struct sv_image_plan *p, struct sv_image_stats *st);
+/* Bytes of r (sorted, disjoint) the image holds now. */
+uint64_t sv_image_have_in(struct sv_image *im, const struct sv_ranges *r);
 
 /* ---- progress meter (no printing: it formats a line for the caller) ---- */
 struct sv_progress {

@@ -125,7 +125,8 @@ struct sv_rescue_stats {
 	uint64_t bad_bytes, skipped_bytes, map_bytes;  /* now known unreadable, by kind */
 };
 int sv_dev_rescue(struct sv_dev *lower, const struct sv_rescue_opts *o, bool owns_lower, struct sv_dev **out);
-/* Mark [off, off+len) unreadable without reading it (kind SV_BAD_MAP or SV_BAD_ERROR). */
+/* Mark [off, off+len) unreadable without reading it (any kind; SV_BAD_SKIPPED: sv_rescue_retry
+ * comes back to it). */
 int sv_rescue_mark(struct sv_dev *rescue, uint64_t off, uint64_t len, int kind);
 /* The areas known unreadable of one kind (sorted, disjoint; valid until the next read). */
 const struct sv_ranges *sv_rescue_areas(struct sv_dev *rescue, int kind);
@@ -133,6 +134,14 @@ const struct sv_ranges *sv_rescue_areas(struct sv_dev *rescue, int kind);
  * become either readable (and read normally from then on) or SV_BAD_ERROR. */
 int sv_rescue_retry(struct sv_dev *rescue, uint64_t off, uint64_t len);
 void sv_rescue_get_stats(struct sv_dev *rescue, struct sv_rescue_stats *st);
+/* For `salvage image`: fn sees every piece the media delivered, as it is read (exact bytes, in
+ * this device's addresses; never a failed or zero-filled piece); NULL removes it. */
+typedef void (*sv_rescue_tap_fn)(void *ctx, uint64_t off, const void *buf, uint64_t len);
+void sv_rescue_set_tap(struct sv_dev *rescue, sv_rescue_tap_fn fn, void *ctx);
+/* Change the options from the next read on (skip-ahead only while copying, not while planning). */
+void sv_rescue_set_opts(struct sv_dev *rescue, const struct sv_rescue_opts *o);
+/* Forget that [off, off+len) is unreadable as kind (a retry pass marks it skipped and retries). */
+int sv_rescue_unmark(struct sv_dev *rescue, uint64_t off, uint64_t len, int kind);
 /* The rescue reader in d's stack (d itself or a device below it), or NULL. */
 struct sv_dev *sv_dev_find_rescue(struct sv_dev *d);
 

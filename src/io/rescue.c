@@ -21,6 +21,8 @@ struct rescue_dev {
 	struct sv_rescue_opts o;
 	struct sv_ranges area[NKINDS];
 	struct sv_rescue_stats st;
+	sv_rescue_tap_fn tap;  /* sees every piece the media delivered (salvage image) */
+	void *tap_ctx;
 	/* per request */
 	unsigned fails_in_row;
 	bool skipping, no_skip;
@@ -56,6 +58,8 @@ static int media(struct rescue_dev *r, uint64_t off, uint8_t *buf, uint64_t len)
 	if (st == SV_OK) {
 		r->st.bytes_read += len;
 		r->fails_in_row = 0;
+		if (r->tap)
+			r->tap(r->tap_ctx, off, buf, len);
 		return SV_OK;
 	}
 	r->st.failed_reads++;
@@ -273,4 +277,28 @@ struct sv_dev *sv_dev_find_rescue(struct sv_dev *d)
 		if (as_rescue(d))
 			return d;
 	return NULL;
+}
+
+void sv_rescue_set_tap(struct sv_dev *d, sv_rescue_tap_fn fn, void *ctx)
+{
+	struct rescue_dev *r = as_rescue(d);
+	if (r) {
+		r->tap = fn;
+		r->tap_ctx = ctx;
+	}
+}
+
+void sv_rescue_set_opts(struct sv_dev *d, const struct sv_rescue_opts *o)
+{
+	struct rescue_dev *r = as_rescue(d);
+	if (r && o)
+		r->o = *o;
+}
+
+int sv_rescue_unmark(struct sv_dev *d, uint64_t off, uint64_t len, int kind)
+{
+	struct rescue_dev *r = as_rescue(d);
+	if (!r || kind < 1 || kind >= NKINDS)
+		return SV_ERR_INVAL;
+	return sv_ranges_sub(&r->area[kind], off, len);
 }
