@@ -70,7 +70,12 @@ cpout() {
 # report FILE: a whole report with the source's name taken out, without the lines saying where the
 # unreadable areas came from (read errors or a mapfile)
 report() { sed -e "s#$W/[a-z0-9]*\.img#SRC#g" "$1" | grep -vE '^salvage: SRC: (the mapfile|[0-9.]+ [KMG]?i?B in)'; }
-problems() { sed -e "s#$W/[a-z0-9]*\.img#SRC#g" "$1" | grep -E '^salvage: (/|inode)' | sort; }
+# the damage lines, with the image's name and the cause (a read error on the source, an area the map
+# does not mark finished on the image) left out: the same bytes of the same files must be named
+problems() {
+	sed -e "s#$W/[a-z0-9]*\.img#SRC#g" -e 's/are not rescued (the ddrescue map does not mark them finished)/cannot be read/' \
+		"$1" | grep -E '^salvage: (/|inode)' | sort
+}
 
 # ---- whole ----
 "$SALVAGE" image -q "$SRC" "$W/o1.img" > "$W/o1.out" 2>&1
